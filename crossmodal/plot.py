@@ -1,0 +1,98 @@
+"""Figures in one consistent style: image grids with captions, spectrograms.
+
+Every chapter draws through these helpers, so the book looks the same
+throughout. Each function returns the matplotlib ``Figure``.
+"""
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+from crossmodal.datasets.shapes import SAMPLE_RATE
+
+STYLE = {
+    "figure.dpi": 110,
+    "savefig.dpi": 110,
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "image.interpolation": "nearest",
+    "axes.prop_cycle": plt.cycler(
+        color=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+    ),
+}
+
+
+def use_style():
+    """Apply the course style to every later matplotlib figure."""
+    plt.rcParams.update(STYLE)
+
+
+def image_grid(images, captions=None, ncols=6, width=1.7, wrap=22):
+    """Images in a grid, each with its caption wrapped under it.
+
+    Args:
+        images: ``(n, height, width, 3)`` floats in ``[0, 1]``.
+        captions: optional ``n`` strings.
+        ncols: images per row.
+        width: inches per image.
+        wrap: characters per caption line.
+    """
+    images = np.asarray(images)
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    lines = 0 if captions is None else max(len(_wrap(c, wrap)) for c in captions)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * width, nrows * (width + 0.15 * lines)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(np.clip(images[i], 0, 1))
+            if captions is not None:
+                ax.set_title("\n".join(_wrap(captions[i], wrap)), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text, width):
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + [line]
+
+
+def mel_spectrogram(audio, sample_rate=SAMPLE_RATE, bins=48):
+    """Log-mel spectrogram ``(n, bins, frames)`` of ``(n, samples)`` waveforms.
+
+    Uses ``keras.layers.MelSpectrogram`` (32 ms windows, 8 ms hop), the same
+    transform an audio encoder would apply.
+    """
+    layer = keras.layers.MelSpectrogram(
+        fft_length=256, sequence_stride=64, sampling_rate=sample_rate,
+        num_mel_bins=bins, max_freq=sample_rate / 2,
+    )
+    return keras.ops.convert_to_numpy(layer(np.asarray(audio, np.float32)))
+
+
+def spectrogram(audio, sample_rate=SAMPLE_RATE, title=None, ax=None):
+    """Draw the log-mel spectrogram of one waveform; returns the figure."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.2))
+    spec = mel_spectrogram(np.asarray(audio)[None], sample_rate)[0]
+    seconds = len(audio) / sample_rate
+    ax.imshow(spec, origin="lower", aspect="auto", cmap="magma",
+              extent=(0, seconds, 0, spec.shape[0]))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("mel bin")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
