@@ -10,6 +10,7 @@ chapter compares the layers.
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from crossmodal.validation import check_modalities, check_rank
@@ -42,6 +43,10 @@ class Fusion(layers.Layer):
         self.input_dims = {name: int(shapes[name][-1]) for name in names}
 
     def call(self, inputs):
+        return self.fuse(self.present(inputs))
+
+    def present(self, inputs):
+        """Validate ``inputs``; return the modalities present, ordered as ``self.modalities``."""
         inputs = check_modalities(_named(inputs), self.modalities, owner=self.name)
         for name, x in inputs.items():
             check_rank(x, 2, modality=name, expected="vectors (batch, dim)")
@@ -50,7 +55,7 @@ class Fusion(layers.Layer):
                     f"{self.name}: modality {name!r} was built with width "
                     f"{self.input_dims[name]}; got shape {tuple(x.shape)}"
                 )
-        return self.fuse({name: inputs[name] for name in self.modalities if name in inputs})
+        return {name: inputs[name] for name in self.modalities if name in inputs}
 
     def fuse(self, vectors):
         raise NotImplementedError
@@ -102,7 +107,258 @@ class MeanFusion(Fusion):
         return next(iter(self.input_dims.values()))
 
 
-FUSIONS = {"concat": ConcatFusion, "mean": MeanFusion}
+
+
+def _with_one(z):
+    """``[z; 1]``: a vector with a constant 1 appended (``(batch, d + 1)``)."""
+    return ops.concatenate([z, ops.ones_like(z[:, :1])], axis=-1)
+
+
+def _filled(vectors, modalities, dims):
+    """Every modality in order, a missing one replaced by zeros of its width."""
+    some = next(iter(vectors.values()))
+    return [vectors[name] if name in vectors
+            else ops.zeros((ops.shape(some)[0], dims[name]), dtype=some.dtype)
+            for name in modalities]
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class GatedFusion(Fusion):
+    """Gated multimodal unit (Arevalo et al., 2017) for any number of modalities.
+
+    Each modality is squashed into a common width, ``h_i = tanh(W_i z_i + b_i)``,
+    and gates computed from *all* inputs, ``g = W_g [z_1; ...; z_N] + b_g``
+    (one gate per modality and output unit, ``(batch, N, dim)``), weigh them:
+    ``h = sum_i g_i * h_i``. With ``gate="softmax"`` (default) the gates of a
+    unit are a softmax over the modalities and sum to 1 (for two modalities
+    this is the paper's ``z`` and ``1 - z``); with ``gate="sigmoid"`` each
+    gate is an independent sigmoid in ``[0, 1]``.
+
+    Missing modality: its slot in the gate input is zero and its gate is
+    removed (softmax over the modalities present only; sigmoid gate set to 0).
+
+    Call with ``return_gates=True`` to get ``(fused, gates)``, gates
+    ``(batch, N, dim)`` ordered as ``self.modalities``. Taught in the chapter
+    "The knowledge-fusion network".
+
+    Args:
+        dim: output width.
+        gate: ``"softmax"`` or ``"sigmoid"``.
+    """
+
+    def __init__(self, dim=32, gate="softmax", **kwargs):
+        super().__init__(**kwargs)
+        if gate not in ("softmax", "sigmoid"):
+            raise ValueError(f"gate must be 'softmax' or 'sigmoid'; got {gate!r}")
+        self.dim = dim
+        self.gate = gate
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        batch = next(iter(_named(input_shape).values()))[0]
+        self.transforms = []
+        for name in self.modalities:
+            dense = layers.Dense(self.dim, activation="tanh", name=f"transform_{name}")
+            dense.build((batch, self.input_dims[name]))
+            self.transforms.append(dense)
+        self.gates = layers.Dense(len(self.modalities) * self.dim, name="gates")
+        self.gates.build((batch, sum(self.input_dims.values())))
+
+    def call(self, inputs, return_gates=False):
+        vectors = self.present(inputs)
+        present = [name in vectors for name in self.modalities]
+        parts = [ops.cast(z, self.compute_dtype)
+                 for z in _filled(vectors, self.modalities, self.input_dims)]
+        h = ops.stack([t(z) for t, z in zip(self.transforms, parts)], axis=1)  # (b, N, dim)
+        logits = ops.reshape(self.gates(ops.concatenate(parts, axis=-1)),
+                             (-1, len(self.modalities), self.dim))
+        keep = ops.convert_to_tensor(present, dtype=logits.dtype)[None, :, None]
+        if self.gate == "softmax":
+            gates = ops.softmax(logits + (1.0 - keep) * -1e9, axis=1)
+        else:
+            gates = ops.sigmoid(logits) * keep
+        fused = ops.sum(gates * h, axis=1)
+        return (fused, gates) if return_gates else fused
+
+    def output_dim(self):
+        return self.dim
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "gate": self.gate}
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class TensorFusion(Fusion):
+    """Tensor fusion (Zadeh et al., 2017): the outer product of ``[z_i; 1]``.
+
+    The flattened product ``[z_1; 1] x [z_2; 1] x ... x [z_N; 1]`` holds every
+    unimodal feature (thanks to the 1s), every pair of features from two
+    modalities, every triple, and so on; its width is ``prod(dim_i + 1)``,
+    which grows exponentially with the number of modalities. With ``dim`` set,
+    a dense layer maps it to ``dim`` (the linear map that low-rank fusion
+    factorises); otherwise the layer has no weights.
+
+    Missing modality: its ``z_i`` is replaced by zeros, so only its constant 1
+    survives and the product reduces to the tensor of the others.
+    Taught in the chapter "The knowledge-fusion network".
+
+    Args:
+        dim: optional output width of a dense projection.
+    """
+
+    def __init__(self, dim=None, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.dim is not None:
+            batch = next(iter(_named(input_shape).values()))[0]
+            self.project = layers.Dense(self.dim, name="project")
+            self.project.build((batch, self.tensor_dim()))
+
+    def tensor_dim(self):
+        """Width of the flattened tensor, ``prod(dim_i + 1)``."""
+        return int(np.prod([d + 1 for d in self.input_dims.values()]))
+
+    def fuse(self, vectors):
+        parts = [_with_one(ops.cast(z, self.compute_dtype))
+                 for z in _filled(vectors, self.modalities, self.input_dims)]
+        tensor = parts[0]
+        for z in parts[1:]:
+            tensor = ops.reshape(tensor[:, :, None] * z[:, None, :],
+                                 (-1, tensor.shape[-1] * z.shape[-1]))
+        return tensor if self.dim is None else self.project(tensor)
+
+    def output_dim(self):
+        return self.tensor_dim() if self.dim is None else self.dim
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim}
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class LowRankFusion(Fusion):
+    """Low-rank multimodal fusion (Liu et al., 2018).
+
+    The linear map of tensor fusion, ``h = W . ([z_1; 1] x ... x [z_N; 1])``,
+    with its weight tensor written as a sum of ``rank`` products of
+    modality-specific factors ``W_i^(r)`` (``(dim_i + 1, dim)`` each):
+    ``h = sum_r lambda_r * prod_i ([z_i; 1] W_i^(r)) + b``. The product is
+    element-wise, so the tensor is never formed: weights grow as
+    ``rank * sum(dim_i + 1) * dim`` instead of ``prod(dim_i + 1) * dim``.
+
+    Missing modality: like ``TensorFusion``, its ``z_i`` is replaced by
+    zeros, so its factor contributes only its last row (the bias of the 1).
+    Taught in the chapter "The knowledge-fusion network".
+
+    Args:
+        dim: output width.
+        rank: number of rank-one terms ``r``.
+    """
+
+    def __init__(self, dim=32, rank=4, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.rank = rank
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.factors = [
+            self.add_weight(shape=(self.rank, self.input_dims[name] + 1, self.dim),
+                            initializer="glorot_normal", name=f"factor_{name}")
+            for name in self.modalities
+        ]
+        self.rank_weights = self.add_weight(shape=(self.rank,), initializer="glorot_normal",
+                                            name="rank_weights")
+        self.bias = self.add_weight(shape=(self.dim,), initializer="zeros", name="bias")
+
+    def fuse(self, vectors):
+        parts = _filled(vectors, self.modalities, self.input_dims)
+        product = None
+        for factor, z in zip(self.factors, parts):
+            term = ops.einsum("bd,rdo->bro", _with_one(ops.cast(z, self.compute_dtype)), factor)
+            product = term if product is None else product * term
+        return ops.einsum("bro,r->bo", product, self.rank_weights) + self.bias
+
+    def output_dim(self):
+        return self.dim
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "rank": self.rank}
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class AttentionFusion(Fusion):
+    """Self-attention over one token per modality (Vaswani et al., 2017).
+
+    Each modality is projected to a common width ``dim`` and a learned
+    modality embedding is added, giving ``N`` tokens; one multi-head
+    self-attention block (residual connection and layer normalisation) lets
+    every token read the others, and the output is the mean of the tokens.
+
+    Missing modality: its token is masked out as a key (the softmax runs over
+    the modalities present only) and left out of the mean.
+
+    Call with ``return_attention=True`` to get ``(fused, weights)``, weights
+    ``(batch, heads, N, N)`` (query, key; ordered as ``self.modalities``),
+    each row summing to 1. Taught in the chapter "The knowledge-fusion network".
+
+    Args:
+        dim: common token width and output width.
+        heads: attention heads (must divide ``dim``).
+    """
+
+    def __init__(self, dim=32, heads=1, **kwargs):
+        super().__init__(**kwargs)
+        if dim % heads:
+            raise ValueError(f"heads must divide dim; got dim={dim}, heads={heads}")
+        self.dim = dim
+        self.heads = heads
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        batch = next(iter(_named(input_shape).values()))[0]
+        n = len(self.modalities)
+        self.projections = []
+        for name in self.modalities:
+            dense = layers.Dense(self.dim, name=f"project_{name}")
+            dense.build((batch, self.input_dims[name]))
+            self.projections.append(dense)
+        self.modality_embedding = self.add_weight(
+            shape=(n, self.dim), initializer="random_normal", name="modality_embedding")
+        self.attention = layers.MultiHeadAttention(self.heads, self.dim // self.heads,
+                                                   name="attention")
+        self.attention.build((batch, n, self.dim), (batch, n, self.dim))
+        self.norm = layers.LayerNormalization(name="norm")
+        self.norm.build((batch, n, self.dim))
+
+    def call(self, inputs, return_attention=False):
+        vectors = self.present(inputs)
+        parts = _filled(vectors, self.modalities, self.input_dims)
+        tokens = ops.stack([p(ops.cast(z, self.compute_dtype))
+                            for p, z in zip(self.projections, parts)], axis=1)
+        tokens = tokens + self.modality_embedding[None]
+        present = [name in vectors for name in self.modalities]
+        n = len(self.modalities)
+        keys = ops.broadcast_to(ops.convert_to_tensor(present)[None, None, :],
+                                (ops.shape(tokens)[0], n, n))
+        attended, weights = self.attention(tokens, tokens, attention_mask=keys,
+                                           return_attention_scores=True)
+        tokens = self.norm(tokens + attended)
+        keep = ops.convert_to_tensor(present, dtype=tokens.dtype)[None, :, None]
+        fused = ops.sum(tokens * keep, axis=1) / sum(present)
+        return (fused, weights) if return_attention else fused
+
+    def output_dim(self):
+        return self.dim
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "heads": self.heads}
+
+
+FUSIONS = {"concat": ConcatFusion, "mean": MeanFusion, "gated": GatedFusion,
+           "tensor": TensorFusion, "low_rank": LowRankFusion, "attention": AttentionFusion}
 
 
 def get(fusion):

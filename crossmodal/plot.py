@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from crossmodal.datasets.shapes import SAMPLE_RATE
+from crossmodal.encoders import mel_spectrogram_layer
 
 STYLE = {
     "figure.dpi": 110,
@@ -71,13 +72,10 @@ def _wrap(text, width):
 def mel_spectrogram(audio, sample_rate=SAMPLE_RATE, bins=48):
     """Log-mel spectrogram ``(n, bins, frames)`` of ``(n, samples)`` waveforms.
 
-    Uses ``keras.layers.MelSpectrogram`` (32 ms windows, 8 ms hop), the same
-    transform an audio encoder would apply.
+    Uses ``crossmodal.encoders.mel_spectrogram_layer`` (32 ms windows, 8 ms
+    hop), the same transform ``AudioEncoder`` applies.
     """
-    layer = keras.layers.MelSpectrogram(
-        fft_length=256, sequence_stride=64, sampling_rate=sample_rate,
-        num_mel_bins=bins, max_freq=sample_rate / 2,
-    )
+    layer = mel_spectrogram_layer(sample_rate, bins)
     return keras.ops.convert_to_numpy(layer(np.asarray(audio, np.float32)))
 
 

@@ -1,5 +1,6 @@
 """Data sets of the course, all made or loaded offline, as dicts of modalities."""
 
+from crossmodal.datasets.digits import two_view_digits
 from crossmodal.datasets.pipeline import split, subset, to_dataset
 from crossmodal.datasets.shapes import (
     ANSWERS,
@@ -31,4 +32,5 @@ __all__ = [
     "split",
     "subset",
     "to_dataset",
+    "two_view_digits",
 ]

@@ -4,4 +4,9 @@ Each model takes a dict of modalities and returns a dict (or a prediction);
 all are registered Keras models that save and load as ``.keras``.
 """
 
-__all__ = []
+from crossmodal.models.autoencoder import MultimodalAutoencoder
+from crossmodal.models.dual_encoder import DualEncoder
+from crossmodal.models.fusion_network import FusionNetwork
+from crossmodal.models.mapping import CrossModalMapper
+
+__all__ = ["CrossModalMapper", "DualEncoder", "FusionNetwork", "MultimodalAutoencoder"]
