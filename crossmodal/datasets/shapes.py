@@ -248,29 +248,32 @@ def _grid(image_size, max_objects, sizes):
 
 
 def _render(rng, scene, image_size, shapes, colours, sizes, noise, occlusion):
-    """Rasterise every object slot at once over all scenes (no pixel loops)."""
+    """Rasterise every object slot at once over all scenes (no pixel loops).
+
+    Objects are painted as colour indices into an ``(n, size, size)`` map, one
+    shape kind at a time over the scenes that hold it, then looked up in the
+    palette once.
+    """
     n, slots = scene["shape"].shape
     grid = np.arange(image_size, dtype=np.float32) + 0.5
-    image = np.zeros((n, image_size, image_size, 3), np.float32)
-    palette = np.array([COLOURS[c] for c in colours], np.float32)
+    paint = np.zeros((n, image_size, image_size), np.int8)  # 0 = background
     radii = np.array([_RADII[s] for s in sizes], np.float32) * (image_size / 32.0)
     for k in range(slots):
-        ok = scene["shape"][:, k] >= 0
-        dx = grid[None, None, :] - scene["x"][:, k, None, None].astype(np.float32)
-        dy = grid[None, :, None] - scene["y"][:, k, None, None].astype(np.float32)
-        r = radii[np.maximum(scene["size"][:, k], 0)][:, None, None]
-        masks = {
-            "circle": dx**2 + dy**2 <= r**2,
-            "square": (np.abs(dx) <= r * 0.85) & (np.abs(dy) <= r * 0.85),
-            # pointing up: the half-width grows from 0 at the apex to 0.9 r at the base
-            "triangle": (np.abs(dy) <= 0.9 * r) & (np.abs(dx) <= (dy + 0.9 * r) / 2.0),
-        }
-        mask = np.zeros((n, image_size, image_size), bool)
         for i, name in enumerate(shapes):
-            mask |= masks[name] & (scene["shape"][:, k] == i)[:, None, None]
-        mask &= ok[:, None, None]
-        colour = palette[np.maximum(scene["colour"][:, k], 0)]
-        image = np.where(mask[..., None], colour[:, None, None, :], image)
+            idx = np.flatnonzero(scene["shape"][:, k] == i)
+            dx = grid[None, None, :] - scene["x"][idx, k, None, None].astype(np.float32)
+            dy = grid[None, :, None] - scene["y"][idx, k, None, None].astype(np.float32)
+            r = radii[scene["size"][idx, k]][:, None, None]
+            if name == "circle":
+                mask = dx**2 + dy**2 <= r**2
+            elif name == "square":
+                mask = (np.abs(dx) <= 0.85 * r) & (np.abs(dy) <= 0.85 * r)
+            else:  # pointing up: the half-width grows from 0 at the apex to 0.9 r at the base
+                mask = (np.abs(dy) <= 0.9 * r) & (np.abs(dx) <= (dy + 0.9 * r) / 2.0)
+            colour = (scene["colour"][idx, k] + 1).astype(np.int8)[:, None, None]
+            paint[idx] = np.where(mask, colour, paint[idx])
+    palette = np.array([(0.0, 0.0, 0.0)] + [COLOURS[c] for c in colours], np.float32)
+    image = palette[paint]
     if occlusion > 0:
         side = max(2, image_size // 4)
         hit = rng.random(n) < occlusion
@@ -407,21 +410,25 @@ def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sample_rate=SAMPLE_RATE)
     """
     rng = np.random.default_rng(seed)
     index = {w: i for i, w in enumerate(VOCABULARY)}
+    ladder = 200.0 * 2 ** ((np.arange(len(VOCABULARY)) % 24) / 8.0)
     words = [c.split() for c in captions]
     n = len(words)
     longest = max((len(w) for w in words), default=1)
-    pitch = np.zeros((n, longest + 1))  # the extra column is silence
+    pitch = np.zeros((n, longest + 1), np.float32)  # the extra column is silence
     for i, ws in enumerate(words):
-        pitch[i, : len(ws)] = [200.0 * 2 ** ((index[w] % 24) / 8.0) for w in ws]
+        pitch[i, : len(ws)] = ladder[[index[w] for w in ws]]
     length = int(round(seconds * sample_rate))
-    speaker = rng.uniform(0.8, 1.25, size=(n, 1))
-    word_seconds = rng.uniform(0.05, 0.07, size=(n, 1))
-    t = np.arange(length)[None, :] / sample_rate
-    slot = np.minimum((t / word_seconds).astype(int), longest)
-    freq = np.take_along_axis(pitch, slot, axis=1) * speaker
-    phase = 2 * np.pi * np.cumsum(freq, axis=1) / sample_rate
-    within = (t % word_seconds) / word_seconds
-    envelope = np.sin(np.pi * within) ** 0.5 * (freq > 0)
-    wave = 0.6 * envelope * np.sin(phase)
-    wave += rng.normal(0.0, noise, wave.shape) if noise > 0 else 0.0
-    return wave.astype(np.float32)
+    speaker = rng.uniform(0.8, 1.25, size=(n, 1)).astype(np.float32)
+    word_seconds = rng.uniform(0.05, 0.07, size=(n, 1)).astype(np.float32)
+    t = (np.arange(length, dtype=np.float32) / sample_rate)[None, :]
+    wave = np.empty((n, length), np.float32)
+    for rows in np.array_split(np.arange(n), max(1, n // 256)):  # bounded memory
+        slot = np.minimum((t / word_seconds[rows]).astype(np.int32), longest)
+        freq = np.take_along_axis(pitch[rows], slot, axis=1) * speaker[rows]
+        phase = np.cumsum(freq, axis=1) * np.float32(2 * np.pi / sample_rate)
+        within = (t % word_seconds[rows]) / word_seconds[rows]
+        envelope = np.sqrt(np.sin(np.float32(np.pi) * within)) * (freq > 0)
+        wave[rows] = 0.6 * envelope * np.sin(phase)
+    if noise > 0:
+        wave += rng.standard_normal(wave.shape, dtype=np.float32) * np.float32(noise)
+    return wave
