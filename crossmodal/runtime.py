@@ -78,6 +78,23 @@ def configure_gpu(mixed_precision=False):
     return bool(found)
 
 
+def strategy(devices=None):
+    """The ``tf.distribute`` strategy every chapter builds and compiles its models under.
+
+    A ``MirroredStrategy`` (synchronous data parallelism: each device takes a
+    slice of every batch and gradients are averaged) over ``devices`` if given,
+    else over all visible GPUs when there are several; otherwise the default
+    strategy, which changes nothing. Use it as
+    ``with runtime.strategy().scope(): model = ...; model.compile(...)``;
+    ``fit`` then splits each batch across the devices by itself.
+    """
+    if devices is None and len(gpus()) > 1:
+        return tf.distribute.MirroredStrategy()
+    if devices is not None:
+        return tf.distribute.MirroredStrategy(devices=list(devices))
+    return tf.distribute.get_strategy()
+
+
 @contextlib.contextmanager
 def blas_threads(limit=1):
     """Limit NumPy/SciPy BLAS threads inside the block.
