@@ -20,6 +20,9 @@ class VectorDecoder(layers.Layer):
         output_dim: width of the output.
         hidden: widths of the hidden ReLU layers.
         output_activation: activation of the output layer (``None``: linear).
+
+    The output layer computes in float32 even under a mixed-precision policy,
+    so losses and softmax probabilities keep their precision.
     """
 
     EXPECTED = "latent vectors (batch, dim)"
@@ -48,9 +51,6 @@ class VectorDecoder(layers.Layer):
         for dense in self.dense:
             z = dense(z)
         return self.out(z)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.output_dim)
 
     def get_config(self):
         return {**super().get_config(), "output_dim": self.output_dim,

@@ -82,3 +82,19 @@ def test_checkers_accept_right_and_reject_wrong_answers():
     with pytest.raises(AssertionError):
         cm.exercises.check_recall_at_1(  # dot product without normalising
             lambda q, g: float(np.mean(np.argmax(q @ g.T, axis=1) == np.arange(len(q)))))
+
+
+def test_mixed_precision_keeps_outputs_in_float32_and_scales_the_loss():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        image = keras.Input((16, 16, 3))
+        z = cm.encoders.ImageEncoder(8, filters=(4,))(image)
+        out = cm.decoders.VectorDecoder(3, output_activation="softmax")(z)
+        model = keras.Model(image, out)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        assert z.dtype == "float16" and out.dtype == "float32"
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        loss = model.train_on_batch(np.random.rand(4, 16, 16, 3), np.array([0, 1, 2, 0]))
+        assert np.isfinite(loss)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

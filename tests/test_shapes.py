@@ -178,3 +178,22 @@ def test_split_subset_and_dataset():
         to_dataset({"image": data["image"], "label": data["label"][:5]})
     with pytest.raises(ValueError, match="sum to 1"):
         split(data, (0.5, 0.2))
+
+
+def test_stream_generates_in_repeatable_chunks():
+    from crossmodal.datasets import stream
+
+    def make(size, seed):
+        data = make_scenes(size, seed=seed)
+        return {"image": data["image"]}, {"label": data["label"]}
+
+    ds = stream(make, 50, chunk=20, seed=3, batch_size=16)
+    batches = list(ds)
+    assert [len(y["label"]) for _, y in batches] == [16, 16, 16, 2]
+    labels = np.concatenate([y["label"].numpy() for _, y in batches])
+    expected = np.concatenate([make(20, 3)[1]["label"], make(20, 4)[1]["label"],
+                               make(10, 5)[1]["label"]])
+    np.testing.assert_array_equal(np.sort(labels), np.sort(expected))
+    again = np.concatenate([y["label"].numpy() for _, y in stream(make, 50, chunk=20, seed=3,
+                                                                   batch_size=16)])
+    np.testing.assert_array_equal(labels, again)

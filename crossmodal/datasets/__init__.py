@@ -1,7 +1,7 @@
 """Data sets of the course, all made or loaded offline, as dicts of modalities."""
 
 from crossmodal.datasets.digits import two_view_digits
-from crossmodal.datasets.pipeline import split, subset, to_dataset
+from crossmodal.datasets.pipeline import split, stream, subset, to_dataset
 from crossmodal.datasets.shapes import (
     ANSWERS,
     COLOURS,
@@ -30,6 +30,7 @@ __all__ = [
     "make_scenes",
     "speak",
     "split",
+    "stream",
     "subset",
     "to_dataset",
     "two_view_digits",

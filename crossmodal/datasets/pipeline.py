@@ -57,3 +57,29 @@ def to_dataset(inputs, targets=None, *, batch_size=64, shuffle=True, seed=0, cac
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def stream(make, n, *, chunk=8192, seed=0, batch_size=64):
+    """A ``tf.data.Dataset`` of ``n`` examples generated ``chunk`` at a time.
+
+    For data sets larger than memory comfortably holds (the full profile on a
+    GPU): only one chunk exists at a time, made by ``make(size, seed)``, which
+    must return an ``(inputs, targets)`` pair of dicts of arrays. Chunk ``i``
+    uses seed ``seed + i``, so the stream is repeatable; batches are shuffled
+    within each chunk and prefetched.
+    """
+    if n < 1 or chunk < 1:
+        raise ValueError(f"n and chunk must be >= 1; got n={n}, chunk={chunk}")
+    sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
+    first = make(1, seed)
+    signature = tf.nest.map_structure(
+        lambda a: tf.TensorSpec((None,) + np.asarray(a).shape[1:], tf.as_dtype(np.asarray(a).dtype)),
+        first)
+
+    def chunks():
+        for i, size in enumerate(sizes):
+            yield make(size, seed + i)
+
+    ds = tf.data.Dataset.from_generator(chunks, output_signature=signature)
+    ds = ds.flat_map(lambda x, y: tf.data.Dataset.from_tensor_slices((x, y)).shuffle(chunk, seed=seed))
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
