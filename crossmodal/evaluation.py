@@ -1,4 +1,5 @@
-"""Evaluation of shared spaces: retrieval ranks, recall@k, median rank.
+"""Evaluation of shared spaces: retrieval ranks, recall@k, median rank;
+the linear probe and the linear CCA baseline.
 
 Query ``i`` matches gallery item ``i`` (or, with ``labels``, every gallery
 item of the same label). Similarities are cosine, computed in chunks of
@@ -117,7 +118,7 @@ class LinearCCA:
 
     Made by ``cca``. ``transform_x(x)`` and ``transform_y(y)`` give
     ``(n, n_components)`` canonical variates; ``correlations`` holds the
-    training correlation of each pair.
+    canonical correlations on the training data (shrunk by the ridge, if any).
     """
 
     def __init__(self, mean_x, mean_y, weights_x, weights_y, correlations):

@@ -64,3 +64,92 @@ def check_recall_at_1(fn):
     scaled = float(fn(eye * [1, 5, 1, 1], eye[[1, 0, 2, 3]] * [1, 1, 9, 1]))
     assert np.isclose(scaled, 0.5), "recall must not depend on vector lengths: use cosine"
     return _passed("recall_at_1")
+
+
+def check_contrastive_loss(fn):
+    """Chapter "Cross-modal mapping and alignment": ``fn(a, b, temperature)`` -> InfoNCE.
+
+    ``a`` and ``b`` are ``(n, d)`` unit vectors, row ``i`` of each a matching
+    pair; the result is the mean of the two directions' cross-entropies.
+    """
+    from crossmodal.losses import contrastive_loss
+
+    rng = np.random.default_rng(11)
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    cases = [
+        (np.eye(3), np.eye(3), 0.05, "identical pairs at a low temperature give about 0"),
+        (unit(np.ones((5, 2))), unit(np.ones((5, 2))), 1.0, "equal similarities give log(5)"),
+        (unit(rng.normal(size=(8, 4))), unit(rng.normal(size=(8, 4))), 0.1, "random pairs"),
+        (unit(np.array([[1.0, 0], [0, 1]])), unit(np.array([[1.0, 1], [0, 1]])), 0.5,
+         "a non-symmetric similarity matrix: average both directions"),
+    ]
+    for a, b, temperature, what in cases:
+        want = float(contrastive_loss(a.astype("float32"), b.astype("float32"), temperature))
+        got = float(fn(a, b, temperature))
+        assert np.isclose(got, want, rtol=1e-4, atol=1e-5), (
+            f"{what}: expected {want:.4f}, got {got:.4f} (divide the similarities by the "
+            f"temperature, and average the row-wise and column-wise cross-entropies)"
+        )
+    return _passed("contrastive_loss")
+
+
+def check_modality_mask(fn):
+    """Chapter "The multimodal autoencoder": ``fn(draws, subsets, modalities)`` -> mask.
+
+    ``draws`` is ``(batch,)`` indices into ``subsets`` (lists of modality
+    names); the result must be ``(batch, len(modalities))`` with 1.0 where
+    the drawn subset presents the modality and 0.0 where it hides it.
+    """
+    modalities = ["caption", "image"]
+    subsets = [["image"], ["caption"], ["caption", "image"]]
+    three = ["a", "b", "c"]
+    cases = [
+        (np.array([0, 1, 2]), subsets, modalities,
+         [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+        (np.array([2, 2, 0, 1]), subsets, modalities,
+         [[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]),
+        (np.array([1, 0]), [["c"], ["a", "b"]], three, [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
+    ]
+    for draws, subs, names, want in cases:
+        got = np.asarray(fn(draws, subs, names), dtype=float)
+        want = np.asarray(want)
+        assert got.shape == want.shape, (
+            f"for {len(draws)} draws and modalities {names} expected shape {want.shape}; "
+            f"got {got.shape} (one row per example, one column per modality)"
+        )
+        assert np.array_equal(got, want), (
+            f"draws {draws.tolist()} with subsets {subs} and modalities {names}: expected "
+            f"{want.tolist()}, got {got.tolist()} (column j is modality names[j])"
+        )
+    return _passed("modality_mask")
+
+
+def check_gated_fusion(fn):
+    """Chapter "The knowledge-fusion network": a gated multimodal unit in NumPy.
+
+    ``fn(vectors, transforms, gate)``: ``vectors`` a list of ``(n, d_i)``
+    arrays, ``transforms`` a list of ``(W_i, b_i)`` with ``W_i`` ``(d_i, dim)``,
+    ``gate`` a pair ``(W_g, b_g)`` with ``W_g`` ``(sum d_i, N * dim)``. It must
+    return ``(n, dim)``: ``sum_i g_i * tanh(z_i W_i + b_i)`` where the gates of
+    each output unit are a softmax over the ``N`` modalities of the logits
+    ``[z_1; ...; z_N] W_g + b_g`` reshaped to ``(n, N, dim)``.
+    """
+    from crossmodal.fusion import GatedFusion
+
+    rng = np.random.default_rng(5)
+    for dims, dim in (((3, 4), 2), ((2, 5, 3), 4)):
+        vectors = [rng.normal(size=(6, d)).astype("float32") for d in dims]
+        layer = GatedFusion(dim)
+        want = np.asarray(layer(vectors))
+        transforms = [(t.kernel.numpy(), t.bias.numpy()) for t in layer.transforms]
+        gate = (layer.gates.kernel.numpy(), layer.gates.bias.numpy())
+        got = np.asarray(fn(vectors, transforms, gate))
+        assert got.shape == want.shape, (
+            f"for {len(dims)} modalities of widths {dims} and dim={dim} expected shape "
+            f"{want.shape}; got {got.shape}"
+        )
+        assert np.allclose(got, want, atol=1e-4), (
+            f"wrong values for widths {dims}: expected {want[0].round(3).tolist()}, got "
+            f"{got[0].round(3).tolist()} (softmax over the modality axis of (n, N, dim)?)"
+        )
+    return _passed("gated_fusion")

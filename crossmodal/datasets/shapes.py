@@ -9,7 +9,8 @@ modalities that describe it in different ways:
   colour and shape, with synonyms and varied word order;
 * ``"question"`` / ``"answer"``: ``(n,)`` strings, one question per scene
   about one named object (non-relational) or about its relation to the
-  others (relational), in the spirit of Sort-of-CLEVR;
+  others (relational), in the spirit of Sort-of-CLEVR; ``"question_code"``
+  is the same question as a fixed binary vector (``question_code``);
 * ``"audio"`` (optional): ``(n, samples)`` float32, the caption "spoken" as
   one tone per word by a speaker with their own pitch, tempo and noise.
 
@@ -17,7 +18,8 @@ The ground truth is kept under ``"scene"``: per object slot the shape,
 colour, size and centre (``-1`` marks an empty slot), so every caption and
 answer can be checked. Everything is vectorised over scenes and seeded: the
 same arguments give the same data. The chapter "Modalities and shared
-spaces" introduces the world.
+spaces" introduces the world; ``ask_questions`` asks further questions about
+existing scenes for the chapter "Cross-modal reasoning".
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ QUESTION_TEMPLATES = {
     "count": "how many objects have the same shape as the {c} object",
 }
 ANSWERS = SHAPES + ("left", "right", "top", "bottom") + tuple(str(i) for i in range(1, 7))
+QUESTION_CODE_SIZE = len(COLOURS) + len(QUESTION_TYPES)
+"""Width of ``"question_code"``: a one-hot of the colour, then one of the type."""
 
 SAMPLE_RATE = 8000
 _RADII = {"small": 3.0, "large": 5.0}  # in pixels of a 32-pixel canvas
@@ -147,8 +151,8 @@ def make_scenes(
 
     Returns:
         A dict with ``"image"``, ``"caption"``, ``"question"``, ``"answer"``,
-        ``"question_type"`` (and ``"audio"``) as described in the module
-        docstring, plus ``"scene"``: a dict of ``(n, max_objects)`` arrays
+        ``"question_type"``, ``"question_code"`` ``(n, QUESTION_CODE_SIZE)``
+        float32 (and ``"audio"``) as described in the module docstring, plus ``"scene"``: a dict of ``(n, max_objects)`` arrays
         ``shape``, ``colour``, ``size`` (indices into ``shapes``, ``colours``,
         ``sizes``; ``-1`` for an empty slot), ``x`` and ``y`` (pixel centres),
         and ``n_objects`` ``(n,)``; ``"label"`` ``(n,)`` is
@@ -196,9 +200,8 @@ def make_scenes(
     }
     words = _caption_words(rng, scene, shapes, colours, sizes)
     data["caption"] = _join(words, rng, caption_dropout)
-    data["question"], data["answer"], data["question_type"] = _questions(
-        rng, scene, image_size, shapes, colours, question_types
-    )
+    (data["question"], data["answer"], data["question_type"],
+     data["question_code"]) = _questions(rng, scene, image_size, shapes, colours, question_types)
     if audio:
         clean = _join(words, rng, 0.0)
         data["audio"] = speak(clean, seed=rng.integers(2**31), noise=audio_noise,
@@ -322,7 +325,7 @@ def _join(words, rng, dropout):
 
 
 def _questions(rng, scene, image_size, shapes, colours, question_types):
-    """One question per scene about a named object, with its answer."""
+    """One question per scene about a named object: text, answer, type and code."""
     n, slots = scene["shape"].shape
     count = scene["n_objects"]
     relational = np.array([t in RELATIONAL for t in question_types])
@@ -388,7 +391,80 @@ def _questions(rng, scene, image_size, shapes, colours, question_types):
             answers[m] = np.array(shapes, dtype=object)[scene["shape"][rows, furthest][m]]
         else:
             answers[m] = same[m].astype(str)
-    return questions, answers.astype(object), qtype.astype(object)
+    code = question_code(qtype, np.array(colours, dtype=object)[t_colour])
+    return questions, answers.astype(object), qtype.astype(object), code
+
+
+def question_code(question_types, colours):
+    """The fixed binary encoding of questions, as in Santoro et al. (2017).
+
+    Args:
+        question_types: ``(n,)`` names from ``QUESTION_TYPES``.
+        colours: ``(n,)`` names from ``COLOURS``, the object each question names.
+
+    Returns:
+        ``(n, QUESTION_CODE_SIZE)`` float32: a one-hot of the colour (in the
+        order of ``COLOURS``) followed by a one-hot of the question type (in
+        the order of ``QUESTION_TYPES``).
+    """
+    colour_index = {c: i for i, c in enumerate(COLOURS)}
+    type_index = {t: i for i, t in enumerate(QUESTION_TYPES)}
+    c = np.array([colour_index[v] for v in colours], dtype=np.int64).reshape(-1)
+    t = np.array([type_index[v] for v in question_types], dtype=np.int64).reshape(-1)
+    code = np.zeros((len(c), QUESTION_CODE_SIZE), np.float32)
+    code[np.arange(len(c)), c] = 1.0
+    code[np.arange(len(t)), len(COLOURS) + t] = 1.0
+    return code
+
+
+def ask_questions(data, *, per_scene=1, seed=0, shapes=SHAPES, colours=tuple(COLOURS),
+                  question_types=QUESTION_TYPES, balance=False):
+    """Ask new questions about the scenes of ``make_scenes``, several per scene.
+
+    Training a reasoning model needs many more questions than images; this
+    draws ``per_scene`` fresh questions about every scene (the named object
+    and the type drawn anew each time), with the rules of ``make_scenes``.
+
+    Args:
+        data: a dict from ``make_scenes`` (its ``"scene"`` and ``"image"``).
+        per_scene: questions per scene (>= 1).
+        seed: integer seed; the same arguments and seed give the same questions.
+        shapes, colours: the values given to ``make_scenes`` (the scene
+            stores indices into them).
+        question_types: which of ``QUESTION_TYPES`` to ask.
+        balance: count answers are skewed (a binomial count peaks in the
+            middle); with ``True`` the count questions are resampled, with
+            replacement and weights inverse to their answer's frequency, so
+            that every count answer that occurs is about equally frequent.
+            The other types are left as drawn (their answers are balanced
+            by the symmetry of the scenes).
+
+    Returns:
+        A dict of ``(n * per_scene,)`` arrays ``"question"``, ``"answer"``,
+        ``"question_type"``, ``"question_code"`` (``(n * per_scene,
+        QUESTION_CODE_SIZE)``) and ``"scene_index"``, the row of ``data``
+        each question is about (use it to pick the image).
+    """
+    if not isinstance(per_scene, (int, np.integer)) or per_scene < 1:
+        raise ValueError(f"per_scene must be a positive integer; got {per_scene!r}")
+    question_types = _check_choice("question_types", question_types, QUESTION_TYPES)
+    rng = np.random.default_rng(seed)
+    n = len(data["scene"]["n_objects"])
+    index = np.repeat(np.arange(n), per_scene)
+    scene = {k: v[index] for k, v in data["scene"].items()}
+    image_size = data["image"].shape[1]
+    questions, answers, qtype, code = _questions(rng, scene, image_size, shapes, colours,
+                                                 question_types)
+    counts = np.flatnonzero(qtype == "count")
+    if balance and counts.size:
+        values, inverse, freq = np.unique(answers[counts], return_inverse=True,
+                                          return_counts=True)
+        weight = 1.0 / freq[inverse]
+        pick = counts[rng.choice(len(counts), size=len(counts), p=weight / weight.sum())]
+        for a in (questions, answers, qtype, code, index):
+            a[counts] = a[pick]
+    return {"question": questions, "answer": answers, "question_type": qtype,
+            "question_code": code, "scene_index": index}
 
 
 def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sample_rate=SAMPLE_RATE):

@@ -14,6 +14,12 @@ _serialize = keras.saving.serialize_keras_object
 _deserialize = keras.saving.deserialize_keras_object
 
 
+def _build(layer, shape):
+    """Build ``layer`` unless it already is (deserialised layers arrive built)."""
+    if not layer.built:
+        layer.build(shape)
+
+
 @keras.saving.register_keras_serializable(package="crossmodal")
 class MultimodalAutoencoder(keras.Model):
     """Encode any subset of modalities into one latent vector; decode every modality from it.
@@ -101,18 +107,23 @@ class MultimodalAutoencoder(keras.Model):
                 f"build the model; missing {missing}, got shapes {dict(input_shape)}"
             )
         codes = {}
+        self.example_shapes = {}
         for name in self.modalities:
             shape = tuple(input_shape[name])
-            self.encoders[name].build(shape)
+            self.example_shapes[name] = shape[1:]
+            try:
+                _build(self.encoders[name], shape)
+            except ValueError as error:
+                raise ValueError(f"{self.name}: modality {name!r}: {error}") from error
             codes[name] = tuple(self.encoders[name].compute_output_shape(shape))
         if self.modality_dropout is not None:
-            self.modality_dropout.build(codes)
-        self.fusion.build(codes)
+            _build(self.modality_dropout, codes)
+        _build(self.fusion, codes)
         fused = self.fusion.compute_output_shape(codes)
-        self.to_latent.build(fused)
+        _build(self.to_latent, fused)
         latent = (None, self.latent_dim)
         for name, decoder in self.decoders.items():
-            decoder.build(latent)
+            _build(decoder, latent)
             want = tuple(input_shape[name])[1:]
             got = tuple(decoder.compute_output_shape(latent))[1:]
             if got != want and got[:-1] != want:
@@ -127,6 +138,15 @@ class MultimodalAutoencoder(keras.Model):
         inputs = check_modalities(inputs, self.modalities, owner=self.name)
         if not self.built:
             self.build({name: tuple(x.shape) for name, x in inputs.items()})
+        for name, x in inputs.items():
+            want = self.example_shapes[name]
+            if len(x.shape) != len(want) + 1 or any(
+                w is not None and g is not None and w != g for w, g in zip(want, x.shape[1:])
+            ):
+                raise ValueError(
+                    f"{self.name}: modality {name!r} was built for shape (batch, "
+                    f"{', '.join(map(str, want))}); got shape {tuple(x.shape)}"
+                )
         codes = {name: self.encoders[name](x, training=training) for name, x in inputs.items()}
         if self.modality_dropout is not None:
             codes = self.modality_dropout(codes, training=training)

@@ -11,6 +11,7 @@ alignment".
 import math
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from crossmodal.losses import contrastive_loss
@@ -118,8 +119,11 @@ class DualEncoder(keras.Model):
         inputs = check_modalities(inputs, self.modalities, owner=self.name)
         if len(inputs) != 1:
             raise ValueError(f"{self.name}: embed takes one modality; got {sorted(inputs)}")
-        (modality,) = inputs
-        return self.predict(inputs, batch_size=batch_size, verbose=0)[modality]
+        ((modality, x),) = inputs.items()
+        # eager batches: no traced predict function per modality and input shape
+        parts = [self({modality: x[i:i + batch_size]}, training=False)[modality]
+                 for i in range(0, len(x), batch_size)]
+        return np.concatenate([ops.convert_to_numpy(p) for p in parts])
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         missing = [m for m in self.modalities if m not in y_pred]

@@ -83,17 +83,27 @@ class FusionNetwork(keras.Model):
             codes[name] = tuple(encoder.compute_output_shape(input_shape[name]))
         if self.modality_dropout is not None and not self.modality_dropout.built:
             self.modality_dropout.build(codes)
+        # layers restored from a config arrive built already
         if self.late:
             for name in self.modalities:
-                self.heads[name].build(codes[name])
+                if not self.heads[name].built:
+                    self.heads[name].build(codes[name])
         else:
-            self.fusion.build(codes)
-            self.head.build(self.fusion.compute_output_shape(codes))
+            if not self.fusion.built:
+                self.fusion.build(codes)
+            if not self.head.built:
+                self.head.build(self.fusion.compute_output_shape(codes))
 
     def encode(self, inputs, training=None):
         """The encodings ``{name: (batch, dim_i)}`` of the modalities given."""
         inputs = check_modalities(inputs, self.modalities, owner=self.name)
-        return {name: self.encoders[name](x, training=training) for name, x in inputs.items()}
+        codes = {}
+        for name, x in inputs.items():
+            try:
+                codes[name] = self.encoders[name](x, training=training)
+            except ValueError as error:  # say which modality the encoder was reading
+                raise ValueError(f"{self.name}: modality {name!r}: {error}") from error
+        return codes
 
     def call(self, inputs, training=None):
         codes = self.encode(inputs, training=training)
