@@ -1,0 +1,73 @@
+"""The book as a whole: chapter template, figures, citations and the API page."""
+
+import importlib
+import inspect
+import json
+import pathlib
+import pkgutil
+import re
+
+import pytest
+
+import crossmodal
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+BIB_KEYS = set(re.findall(r"@\w+\{([^,\s]+),", (ROOT / "book" / "references.bib").read_text()))
+
+
+def _markdown(path):
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_follows_the_template(path):
+    text = _markdown(path)
+    assert re.search(r"you will learn|learning goals", text, re.I), "learning goals"
+    assert re.search(r"runs in\W+about \d+ s", text, re.I), "running time"
+    for heading in ("## Summary", "## Exercises", "## References"):
+        assert heading in text, heading
+    exercises = set(re.findall(r"```\{exercise\}[^\n]*\n:label: (\S+)", text))
+    solutions = set(re.findall(r"```\{solution(?:-start)?\} (\S+)", text))
+    assert len(exercises) >= 3 and exercises == solutions, (exercises, solutions)
+    assert "{footbibliography}" in text and re.search(r"\{footcite(:[tp])?\}`", text)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_has_alt_text_and_a_caption(path):
+    figures = re.findall(r"```\{glue:figure\} (\S+)\n(.*?)```", _markdown(path), re.S)
+    assert figures, "a chapter shows at least one figure"
+    for key, body in figures:
+        assert re.search(r"^:alt: \S.{20,}", body, re.M), f"{key}: alt text"
+        caption = "\n".join(line for line in body.splitlines() if not line.startswith(":"))
+        assert len(caption.strip()) > 20, f"{key}: caption"
+
+
+def test_every_citation_resolves():
+    pages = [_markdown(p) for p in CHAPTERS] + [p.read_text() for p in (ROOT / "book").glob("*.md")]
+    cited = set()
+    for text in pages:
+        for group in re.findall(r"\{(?:foot)?cite(?::\w+)?\}`([^`]+)`", text):
+            cited.update(key.strip() for key in group.split(","))
+    assert cited and cited <= BIB_KEYS, sorted(cited - BIB_KEYS)
+
+
+def _public_names():
+    for info in pkgutil.walk_packages(crossmodal.__path__, "crossmodal."):
+        module = importlib.import_module(info.name)
+        if info.ispkg:
+            continue
+        for name, value in vars(module).items():
+            if name.startswith("_") or not (inspect.isclass(value) or inspect.isfunction(value)):
+                continue
+            if value.__module__ == info.name:
+                yield info.name, name, value
+
+
+def test_api_page_documents_every_public_name():
+    api = (ROOT / "book" / "api.md").read_text()
+    documented = set(re.findall(r"```\{automodule\} (\S+)\n:members:", api))
+    for module, name, value in _public_names():
+        assert module in documented, f"{module} is missing from book/api.md"
+        assert value.__doc__, f"{module}.{name} has no docstring of its own"
