@@ -10,7 +10,8 @@ Throughput: both models are built in one process and trained one epoch at a
 time in alternation, so a busy machine slows both alike; the fastest epoch
 of each is kept. Memory: each model trains in a fresh process, which reports
 its peak resident set size (``resource.getrusage``, ``ru_maxrss``), as the
-total and as the growth from just before the model is built.
+total and as the growth over the resident size just before the model is
+built (``/proc/self/statm``; Linux).
 
 Run: ``python benchmarks/autoencoder.py [--samples 4096] [--epochs 5]``.
 """
@@ -101,7 +102,8 @@ def memory(kind, samples):
 
     runtime.seed_everything(0)
     data = _data(samples)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open("/proc/self/statm") as statm:  # current RSS in pages (Linux)
+        before = int(statm.read().split()[1]) * resource.getpagesize() / 2**20
     _compiled(kind).fit(data, data, batch_size=64, epochs=2, verbose=0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"peak_mib": peak, "growth_mib": peak - before}

@@ -15,7 +15,7 @@ def _unit(x):
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def retrieval_ranks(queries, gallery, labels=None, chunk=1024):
+def retrieval_ranks(queries, gallery, labels=None, chunk=256):
     """The 1-based rank of the first correct gallery item for every query.
 
     Args:
@@ -39,16 +39,22 @@ def retrieval_ranks(queries, gallery, labels=None, chunk=1024):
             f"got {queries.shape} and {gallery.shape}"
         )
     n = len(queries)
-    labels = np.arange(n) if labels is None else np.asarray(labels)
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},); got {labels.shape}")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have shape ({n},); got {labels.shape}")
     ranks = np.empty(n, np.int64)
     for start in range(0, n, chunk):
         rows = slice(start, start + chunk)
         scores = queries[rows] @ gallery.T
-        correct = labels[rows, None] == labels[None, :]
-        best = np.where(correct, scores, -np.inf).max(axis=1, keepdims=True)
-        ranks[rows] = 1 + np.sum((scores >= best) & ~correct, axis=1)
+        if labels is None:  # one correct item per query: the diagonal
+            idx = np.arange(len(scores))
+            best = scores[idx, start + idx][:, None]
+            ranks[rows] = np.count_nonzero(scores >= best, axis=1)  # counts itself once
+        else:
+            correct = labels[rows, None] == labels[None, :]
+            best = np.where(correct, scores, -np.inf).max(axis=1, keepdims=True)
+            ranks[rows] = 1 + np.count_nonzero((scores >= best) & ~correct, axis=1)
     return ranks
 
 

@@ -204,3 +204,17 @@ def test_three_vector_modalities():
     from_two = model.predict({"left": data["left"], "middle": data["middle"]}, verbose=0)
     error = np.mean((from_two["right"] - data["right"]) ** 2)
     assert error < 0.5 * np.mean(data["right"] ** 2)
+
+
+def test_modality_mask_checker():
+    from crossmodal.exercises import check_modality_mask
+
+    def right(draws, subsets, modalities):
+        return np.array([[float(m in s) for m in modalities] for s in subsets])[draws]
+
+    def transposed(draws, subsets, modalities):
+        return right(draws, subsets, modalities)[:, ::-1]
+
+    assert check_modality_mask(right)
+    with pytest.raises(AssertionError, match="column j"):
+        check_modality_mask(transposed)

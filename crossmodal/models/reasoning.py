@@ -1,0 +1,334 @@
+"""Visual question answering on the shapes world: models that reason about relations.
+
+Every model maps ``{"image": (batch, height, width, 3), "question": ...}`` to
+``{"answer": (batch, answers)}``, a softmax over ``ANSWERS``. The question
+arrives through a question encoder given to the constructor: a
+``VectorEncoder`` for the fixed binary ``"question_code"`` or a
+``TokenEncoder`` for token ids, so every model reads both forms.
+
+* ``QuestionOnly`` ignores the image: the language-prior baseline.
+* ``ConcatVQA`` pools a CNN's feature map into one vector and concatenates
+  it with the question (fusion by concatenation).
+* ``FiLMNetwork`` lets the question scale and shift every channel of the
+  CNN's feature maps (Perez et al., 2018).
+* ``RelationNetwork`` scores every pair of feature-map cells with the
+  question and sums the scores (Santoro et al., 2017).
+
+Taught in the chapter "Cross-modal reasoning".
+"""
+
+import keras
+from keras import layers, ops
+
+from crossmodal.datasets.shapes import ANSWERS
+from crossmodal.validation import check_modalities, check_rank
+
+_serialize = keras.saving.serialize_keras_object
+_deserialize = keras.saving.deserialize_keras_object
+
+IMAGE_EXPECTED = "images (batch, height, width, channels)"
+
+
+def add_coordinates(features):
+    """Append two channels holding each cell's x and y position in ``[-1, 1]``.
+
+    ``(batch, height, width, channels)`` -> ``(batch, height, width, channels + 2)``.
+    """
+    height, width = features.shape[1], features.shape[2]
+    ys = ops.linspace(-1.0, 1.0, height)
+    xs = ops.linspace(-1.0, 1.0, width)
+    grid = ops.stack([ops.tile(xs[None, :], (height, 1)), ops.tile(ys[:, None], (1, width))],
+                     axis=-1)
+    grid = ops.cast(grid, features.dtype)[None]
+    batch = ops.shape(features)[0]
+    return ops.concatenate([features, ops.tile(grid, (batch, 1, 1, 1))], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class ConvFeatures(layers.Layer):
+    """A CNN that keeps the spatial layout: images -> a feature map.
+
+    Blocks of 3x3 convolution, ReLU and 2x2 max pooling:
+    ``(batch, height, width, 3)`` -> ``(batch, height / 2^k, width / 2^k,
+    filters[-1])`` for ``k = len(filters)`` blocks.
+
+    Args:
+        filters: filters of each block.
+    """
+
+    def __init__(self, filters=(24, 24), **kwargs):
+        super().__init__(**kwargs)
+        self.filters = tuple(filters)
+        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")
+                      for i, f in enumerate(self.filters)]
+        self.pool = layers.MaxPooling2D(2)
+
+    def build(self, input_shape):
+        check_rank(input_shape, 4, modality="image", expected=IMAGE_EXPECTED)
+        shape = tuple(input_shape)
+        for conv in self.convs:
+            conv.build(shape)
+            shape = self.pool.compute_output_shape(conv.compute_output_shape(shape))
+
+    def call(self, images):
+        check_rank(images, 4, modality="image", expected=IMAGE_EXPECTED)
+        x = ops.cast(images, self.compute_dtype)
+        for conv in self.convs:
+            x = self.pool(conv(x))
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shrink = 2 ** len(self.filters)
+        side = [None if s is None else s // shrink for s in input_shape[1:3]]
+        return (input_shape[0], *side, self.filters[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "filters": list(self.filters)}
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class FiLM(layers.Layer):
+    """Feature-wise linear modulation: a condition scales and shifts each channel.
+
+    ``call(features, condition)`` with features ``(batch, height, width,
+    channels)`` and condition ``(batch, dim)`` returns
+    ``features * (1 + gamma) + beta`` of the features' shape, where
+    ``[gamma, beta] = condition W + b`` (one ``gamma`` and one ``beta`` per
+    channel, shared by every position). ``W`` and ``b`` start at zero, so a
+    new FiLM layer is the identity and learns how far to depart from it.
+    ``modulation(condition)`` returns ``(gamma, beta)``.
+    """
+
+    def build(self, features_shape, condition_shape):
+        check_rank(features_shape, 4, modality="features",
+                   expected="feature maps (batch, height, width, channels)")
+        check_rank(condition_shape, 2, modality="condition", expected="vectors (batch, dim)")
+        self.channels = features_shape[-1]
+        self.project = layers.Dense(2 * self.channels, kernel_initializer="zeros",
+                                    name="project")
+        self.project.build(tuple(condition_shape))
+
+    def modulation(self, condition):
+        """``(gamma, beta)``, each ``(batch, channels)``."""
+        gamma, beta = ops.split(self.project(condition), 2, axis=-1)
+        return gamma, beta
+
+    def call(self, features, condition):
+        gamma, beta = self.modulation(ops.cast(condition, self.compute_dtype))
+        return features * (1.0 + gamma[:, None, None, :]) + beta[:, None, None, :]
+
+    def compute_output_shape(self, features_shape, condition_shape):
+        return tuple(features_shape)
+
+
+class _VQAModel(keras.Model):
+    """What every reasoning model shares: input checks, the question encoder, the head."""
+
+    def __init__(self, question_encoder, hidden=(128,), answers=len(ANSWERS), **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(question_encoder, layers.Layer):
+            raise ValueError(f"question_encoder must be a Keras layer; got {question_encoder!r}")
+        self.question_encoder = question_encoder
+        self.hidden = tuple(hidden)
+        self.answers = answers
+        self.head_layers = [layers.Dense(h, activation="relu", name=f"head{i}")
+                            for i, h in enumerate(self.hidden)]
+        self.classifier = layers.Dense(answers, activation="softmax", name="answer")
+
+    modalities = ("image", "question")
+
+    def _inputs(self, inputs):
+        inputs = check_modalities(inputs, self.modalities, owner=self.name)
+        missing = sorted(set(self.modalities) - set(inputs))
+        if missing:
+            raise ValueError(f"{self.name}: missing modality {missing[0]!r}; "
+                             f"this model needs {list(self.modalities)}")
+        if "image" in inputs:
+            check_rank(inputs["image"], 4, modality="image", expected=IMAGE_EXPECTED)
+        return inputs
+
+    def _question(self, question, training):
+        try:
+            return self.question_encoder(question, training=training)
+        except ValueError as error:  # say which modality the encoder was reading
+            raise ValueError(f"{self.name}: modality 'question': {error}") from error
+
+    def _head(self, x):
+        for dense in self.head_layers:
+            x = dense(x)
+        return {"answer": self.classifier(x)}
+
+    def get_config(self):
+        return {**super().get_config(), "question_encoder": _serialize(self.question_encoder),
+                "hidden": list(self.hidden), "answers": self.answers}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["question_encoder"] = _deserialize(config["question_encoder"])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class QuestionOnly(_VQAModel):
+    """The language-prior baseline: answer from the question alone.
+
+    ``{"question": ...}`` (an ``"image"`` is accepted and ignored) ->
+    ``{"answer": (batch, answers)}``. It scores what the question's wording
+    and the answer statistics give away without looking.
+
+    Args:
+        question_encoder: layer mapping the question to ``(batch, dim)``.
+        hidden: widths of the ReLU layers of the answer head.
+        answers: number of answers (``len(ANSWERS)``).
+    """
+
+    def _inputs(self, inputs):
+        inputs = check_modalities(inputs, self.modalities, owner=self.name)
+        if "question" not in inputs:
+            raise ValueError(f"{self.name}: missing modality 'question'")
+        return inputs
+
+    def call(self, inputs, training=None):
+        inputs = self._inputs(inputs)
+        return self._head(self._question(inputs["question"], training))
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class ConcatVQA(_VQAModel):
+    """CNN and question encoder, concatenated, then an MLP: fusion without relations.
+
+    The feature map is averaged over positions into one vector, concatenated
+    with the question's encoding and classified.
+
+    Args:
+        question_encoder: layer mapping the question to ``(batch, dim)``.
+        filters: filters of the ``ConvFeatures`` blocks.
+        hidden: widths of the ReLU layers of the answer head.
+        answers: number of answers.
+    """
+
+    def __init__(self, question_encoder, filters=(24, 24, 24), hidden=(128,),
+                 answers=len(ANSWERS), **kwargs):
+        super().__init__(question_encoder, hidden=hidden, answers=answers, **kwargs)
+        self.filters = tuple(filters)
+        self.features = ConvFeatures(self.filters, name="features")
+
+    def call(self, inputs, training=None):
+        inputs = self._inputs(inputs)
+        pooled = ops.mean(self.features(inputs["image"]), axis=(1, 2))
+        question = self._question(inputs["question"], training)
+        return self._head(ops.concatenate([pooled, question], axis=-1))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": list(self.filters)}
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class FiLMNetwork(_VQAModel):
+    """FiLM (Perez et al., 2018): the question modulates the CNN's feature maps.
+
+    After the ``ConvFeatures`` stem, each of ``blocks`` residual blocks reads
+    the map with x and y coordinate channels appended,
+    ``h = relu(conv1x1(x))``, ``y = relu(FiLM(conv3x3(h), q))`` and returns
+    ``h + y``; a 1x1 convolution (with coordinates), average pooling over
+    positions and the MLP head give the answer. With zero FiLM parameters
+    (``gamma = beta = 0``) each modulation is the identity.
+
+    Args:
+        question_encoder: layer mapping the question to ``(batch, dim)``.
+        filters: filters of the ``ConvFeatures`` stem.
+        channels: channels of the FiLM blocks.
+        blocks: number of FiLM residual blocks.
+        hidden: widths of the ReLU layers of the answer head.
+        answers: number of answers.
+    """
+
+    def __init__(self, question_encoder, filters=(24, 24), channels=32, blocks=3,
+                 hidden=(128,), answers=len(ANSWERS), **kwargs):
+        super().__init__(question_encoder, hidden=hidden, answers=answers, **kwargs)
+        self.filters = tuple(filters)
+        self.channels = channels
+        self.blocks = blocks
+        self.features = ConvFeatures(self.filters, name="features")
+        self.inputs_1x1 = [layers.Conv2D(channels, 1, activation="relu", name=f"block{i}_in")
+                           for i in range(blocks)]
+        self.convs = [layers.Conv2D(channels, 3, padding="same", name=f"block{i}_conv")
+                      for i in range(blocks)]
+        self.films = [FiLM(name=f"block{i}_film") for i in range(blocks)]
+        self.final = layers.Conv2D(2 * channels, 1, activation="relu", name="final")
+
+    def feature_maps(self, inputs, training=None):
+        """The modulated map before pooling, ``(batch, cells, cells, 2 * channels)``."""
+        inputs = self._inputs(inputs)
+        question = self._question(inputs["question"], training)
+        x = self.features(inputs["image"])
+        for conv_in, conv, film in zip(self.inputs_1x1, self.convs, self.films):
+            h = conv_in(add_coordinates(x))
+            x = h + ops.relu(film(conv(h), question))
+        return self.final(add_coordinates(x)), question
+
+    def call(self, inputs, training=None):
+        maps, _ = self.feature_maps(inputs, training=training)
+        return self._head(ops.mean(maps, axis=(1, 2)))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": list(self.filters),
+                "channels": self.channels, "blocks": self.blocks}
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class RelationNetwork(_VQAModel):
+    """Relation Network (Santoro et al., 2017): a learned function of every pair of cells.
+
+    Each cell of the CNN's ``(cells_h, cells_w)`` feature map, with its x and
+    y coordinates, is an "object" ``o_i``. For every ordered pair ``(i, j)``
+    the g-MLP reads ``[o_i, o_j, q]``; the outputs are summed over all
+    ``pair_count = (cells_h * cells_w) ** 2`` pairs and the f-MLP (the
+    answer head) maps the sum to the answer.
+
+    Args:
+        question_encoder: layer mapping the question to ``(batch, dim)``.
+        filters: filters of the ``ConvFeatures`` blocks (3 blocks: 4x4 cells
+            on 32x32 images).
+        g_units: widths of the g-MLP's ReLU layers.
+        hidden: widths of the f-MLP's ReLU layers.
+        answers: number of answers.
+    """
+
+    def __init__(self, question_encoder, filters=(24, 24, 24), g_units=(128, 128),
+                 hidden=(128,), answers=len(ANSWERS), **kwargs):
+        super().__init__(question_encoder, hidden=hidden, answers=answers, **kwargs)
+        self.filters = tuple(filters)
+        self.g_units = tuple(g_units)
+        self.features = ConvFeatures(self.filters, name="features")
+        self.g = [layers.Dense(u, activation="relu", name=f"g{i}")
+                  for i, u in enumerate(self.g_units)]
+        self.pair_count = None
+
+    def objects(self, images):
+        """The cells as objects with coordinates: ``(batch, cells, channels + 2)``."""
+        maps = add_coordinates(self.features(images))
+        self.pair_count = (maps.shape[1] * maps.shape[2]) ** 2
+        return ops.reshape(maps, (-1, maps.shape[1] * maps.shape[2], maps.shape[3]))
+
+    def relations(self, inputs, training=None):
+        """g over every pair: ``(batch, cells, cells, g_units[-1])``."""
+        inputs = self._inputs(inputs)
+        objects = self.objects(inputs["image"])
+        question = self._question(inputs["question"], training)
+        cells = objects.shape[1]
+        left = ops.repeat(objects[:, :, None, :], cells, axis=2)  # o_i
+        right = ops.repeat(objects[:, None, :, :], cells, axis=1)  # o_j
+        q = ops.repeat(ops.repeat(question[:, None, None, :], cells, axis=1), cells, axis=2)
+        x = ops.concatenate([left, right, ops.cast(q, objects.dtype)], axis=-1)
+        for dense in self.g:
+            x = dense(x)
+        return x
+
+    def call(self, inputs, training=None):
+        return self._head(ops.sum(self.relations(inputs, training=training), axis=(1, 2)))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": list(self.filters),
+                "g_units": list(self.g_units)}
