@@ -1,7 +1,9 @@
 """Decoders and heads: a ``(batch, dim)`` vector -> one modality or a prediction.
 
 The multimodal autoencoder and the cross-modal mapping chapters use them to
-turn the shared representation back into data.
+turn the shared representation back into data. Every decoder's output is
+float32, also under a mixed-precision policy (Keras infers output shapes
+and dtypes by tracing ``call``).
 """
 
 import keras
@@ -125,9 +127,6 @@ class ImageDecoder(layers.Layer):
             x = block(x)
         return self.out(x)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], *self.image_shape)
-
     def get_config(self):
         return {**super().get_config(), "output_shape": list(self.image_shape),
                 "filters": list(self.filters)}
@@ -185,9 +184,6 @@ class TokenDecoder(layers.Layer):
             z = dense(z)
         logits = ops.cast(self.reshape(self.out(z)), "float32")
         return ops.softmax(logits, axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.sequence_length, self.vocabulary_size)
 
     def get_config(self):
         return {**super().get_config(), "vocabulary_size": self.vocabulary_size,

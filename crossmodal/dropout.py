@@ -40,7 +40,9 @@ class ModalityDropout(layers.Layer):
         if subsets is not None:
             subsets = [sorted(set(s)) for s in subsets]
             if not subsets or any(not s for s in subsets):
-                raise ValueError(f"subsets must be non-empty lists of modality names; got {subsets}")
+                raise ValueError(
+                    f"subsets must be non-empty lists of modality names; got {subsets}"
+                )
         if probabilities is not None:
             probabilities = [float(p) for p in probabilities]
             if subsets is None:

@@ -21,12 +21,39 @@ def _named(inputs):
         else inputs
 
 
+def _with_one(z):
+    """``[z; 1]``: a vector with a constant 1 appended (``(batch, d + 1)``)."""
+    return ops.concatenate([z, ops.ones_like(z[:, :1])], axis=-1)
+
+
+def _filled(vectors, modalities, dims):
+    """Every modality in order, a missing one replaced by zeros of its width."""
+    some = next(iter(vectors.values()))
+    return [vectors[name] if name in vectors
+            else ops.zeros((ops.shape(some)[0], dims[name]), dtype=some.dtype)
+            for name in modalities]
+
+
+def _presence(vectors, modalities, dtype):
+    """``(batch, N)``: 1 where a modality is given and its encoding is not all zeros.
+
+    ``ModalityDropout`` zeroes the encoding of a dropped modality, so layers
+    that use this mask treat it exactly like a modality left out of the dict.
+    """
+    some = next(iter(vectors.values()))
+    columns = [ops.cast(ops.any(ops.not_equal(vectors[name], 0), axis=-1), dtype)
+               if name in vectors else ops.zeros((ops.shape(some)[0],), dtype)
+               for name in modalities]
+    return ops.stack(columns, axis=1)
+
+
 class Fusion(layers.Layer):
     """Base class: validates and orders the modalities, then calls ``fuse``.
 
     Subclasses implement ``fuse(vectors)`` on a dict ordered as
     ``self.modalities`` that holds only the modalities present in the call,
-    and ``output_dim()``.
+    and ``output_dim()``. A subclass whose call takes extra arguments (such
+    as ``return_gates``) overrides ``call`` and starts with ``present``.
     """
 
     def build(self, input_shape):
@@ -74,13 +101,7 @@ class ConcatFusion(Fusion):
     """
 
     def fuse(self, vectors):
-        some = next(iter(vectors.values()))
-        parts = [
-            vectors[name] if name in vectors
-            else ops.zeros((ops.shape(some)[0], self.input_dims[name]), dtype=some.dtype)
-            for name in self.modalities
-        ]
-        return ops.concatenate(parts, axis=-1)
+        return ops.concatenate(_filled(vectors, self.modalities, self.input_dims), axis=-1)
 
     def output_dim(self):
         return sum(self.input_dims.values())
@@ -107,21 +128,6 @@ class MeanFusion(Fusion):
         return next(iter(self.input_dims.values()))
 
 
-
-
-def _with_one(z):
-    """``[z; 1]``: a vector with a constant 1 appended (``(batch, d + 1)``)."""
-    return ops.concatenate([z, ops.ones_like(z[:, :1])], axis=-1)
-
-
-def _filled(vectors, modalities, dims):
-    """Every modality in order, a missing one replaced by zeros of its width."""
-    some = next(iter(vectors.values()))
-    return [vectors[name] if name in vectors
-            else ops.zeros((ops.shape(some)[0], dims[name]), dtype=some.dtype)
-            for name in modalities]
-
-
 @keras.saving.register_keras_serializable(package="crossmodal")
 class GatedFusion(Fusion):
     """Gated multimodal unit (Arevalo et al., 2017) for any number of modalities.
@@ -134,8 +140,10 @@ class GatedFusion(Fusion):
     this is the paper's ``z`` and ``1 - z``); with ``gate="sigmoid"`` each
     gate is an independent sigmoid in ``[0, 1]``.
 
-    Missing modality: its slot in the gate input is zero and its gate is
-    removed (softmax over the modalities present only; sigmoid gate set to 0).
+    Missing modality (left out of the dict, or an all-zero encoding for one
+    example, as ``ModalityDropout`` makes in training): its slot in the gate
+    input is zero and its gate is removed (softmax over the modalities present
+    only; sigmoid gate set to 0).
 
     Call with ``return_gates=True`` to get ``(fused, gates)``, gates
     ``(batch, N, dim)`` ordered as ``self.modalities``. Taught in the chapter
@@ -166,13 +174,12 @@ class GatedFusion(Fusion):
 
     def call(self, inputs, return_gates=False):
         vectors = self.present(inputs)
-        present = [name in vectors for name in self.modalities]
         parts = [ops.cast(z, self.compute_dtype)
                  for z in _filled(vectors, self.modalities, self.input_dims)]
         h = ops.stack([t(z) for t, z in zip(self.transforms, parts)], axis=1)  # (b, N, dim)
         logits = ops.reshape(self.gates(ops.concatenate(parts, axis=-1)),
                              (-1, len(self.modalities), self.dim))
-        keep = ops.convert_to_tensor(present, dtype=logits.dtype)[None, :, None]
+        keep = _presence(vectors, self.modalities, logits.dtype)[:, :, None]
         if self.gate == "softmax":
             gates = ops.softmax(logits + (1.0 - keep) * -1e9, axis=1)
         else:
@@ -297,8 +304,10 @@ class AttentionFusion(Fusion):
     self-attention block (residual connection and layer normalisation) lets
     every token read the others, and the output is the mean of the tokens.
 
-    Missing modality: its token is masked out as a key (the softmax runs over
-    the modalities present only) and left out of the mean.
+    Missing modality (left out of the dict, or an all-zero encoding for one
+    example, as ``ModalityDropout`` makes in training): its token is masked
+    out as a key (the softmax runs over the modalities present only) and left
+    out of the mean.
 
     Call with ``return_attention=True`` to get ``(fused, weights)``, weights
     ``(batch, heads, N, N)`` (query, key; ordered as ``self.modalities``),
@@ -339,15 +348,15 @@ class AttentionFusion(Fusion):
         tokens = ops.stack([p(ops.cast(z, self.compute_dtype))
                             for p, z in zip(self.projections, parts)], axis=1)
         tokens = tokens + self.modality_embedding[None]
-        present = [name in vectors for name in self.modalities]
+        present = _presence(vectors, self.modalities, tokens.dtype)  # (batch, N)
         n = len(self.modalities)
-        keys = ops.broadcast_to(ops.convert_to_tensor(present)[None, None, :],
+        keys = ops.broadcast_to(ops.cast(present, "bool")[:, None, :],
                                 (ops.shape(tokens)[0], n, n))
         attended, weights = self.attention(tokens, tokens, attention_mask=keys,
                                            return_attention_scores=True)
         tokens = self.norm(tokens + attended)
-        keep = ops.convert_to_tensor(present, dtype=tokens.dtype)[None, :, None]
-        fused = ops.sum(tokens * keep, axis=1) / sum(present)
+        fused = (ops.sum(tokens * present[:, :, None], axis=1)
+                 / ops.maximum(ops.sum(present, axis=1, keepdims=True), 1.0))
         return (fused, weights) if return_attention else fused
 
     def output_dim(self):

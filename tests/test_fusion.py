@@ -113,10 +113,12 @@ def test_tensor_fusion_is_the_outer_product():
     a = np.concatenate([x["image"], np.ones((4, 1))], axis=1)
     b = np.concatenate([x["text"], np.ones((4, 1))], axis=1)
     np.testing.assert_allclose(out, np.einsum("bi,bj->bij", a, b).reshape(4, -1), rtol=1e-6)
-    # a missing modality keeps only its 1: the first block is the other's [z; 1]
-    only_text = np.asarray(fusion.TensorFusion()(
-        {"image": x["image"], "text": x["text"]}))
-    assert only_text.shape == out.shape
+    # a missing modality keeps only its 1: [0; 1] x [z_text; 1]
+    layer = fusion.TensorFusion()
+    layer(x)
+    only_text = np.asarray(layer({"text": x["text"]}))
+    zero_one = np.concatenate([np.zeros((4, DIMS["image"])), np.ones((4, 1))], axis=1)
+    np.testing.assert_allclose(only_text, np.einsum("bi,bj->bij", zero_one, b).reshape(4, -1))
 
 
 def test_tensor_fusion_width_is_product_of_dims_plus_one():
@@ -267,3 +269,16 @@ def test_audio_encoder_shapes_and_precomputed_spectrogram(tmp_path):
     np.testing.assert_allclose(loaded.predict(waves, verbose=0), out, atol=1e-5)
     with pytest.raises(ValueError, match="waveforms"):
         encoder(np.zeros((2, 10, 3), "float32"))
+
+
+@pytest.mark.parametrize("make", [lambda: fusion.GatedFusion(6),
+                                  lambda: fusion.AttentionFusion(6, heads=2)])
+def test_an_all_zero_encoding_counts_as_missing(make):
+    layer = make()
+    x = vectors(("audio", "image", "text"))
+    layer(x)
+    zeroed = {**x, "image": np.concatenate([np.zeros((1, 5), "float32"), x["image"][1:]])}
+    without = np.asarray(layer({"audio": x["audio"], "text": x["text"]}))
+    got = np.asarray(layer(zeroed))
+    np.testing.assert_allclose(got[0], without[0], atol=1e-5)  # example 0: image dropped
+    assert not np.allclose(got[1], without[1], atol=1e-3)  # example 1: image present

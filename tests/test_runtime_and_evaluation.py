@@ -93,6 +93,8 @@ def test_mixed_precision_keeps_outputs_in_float32_and_scales_the_loss():
         model = keras.Model(image, out)
         model.compile("adam", "sparse_categorical_crossentropy")
         assert z.dtype == "float16" and out.dtype == "float32"
+        for decoder in (cm.decoders.ImageDecoder((8, 8, 3)), cm.decoders.TokenDecoder(5, 4)):
+            assert decoder(z).dtype == "float32", decoder.name
         assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
         loss = model.train_on_batch(np.random.rand(4, 16, 16, 3), np.array([0, 1, 2, 0]))
         assert np.isfinite(loss)

@@ -2,7 +2,7 @@
 
 from crossmodal.datasets.digits import two_view_digits
 from crossmodal.datasets.article import load_cifar10, load_imdb, pair_unrelated
-from crossmodal.datasets.pipeline import split, stream, subset, to_dataset
+from crossmodal.datasets.pipeline import indexed_dataset, split, stream, subset, to_dataset
 from crossmodal.datasets.shapes import (
     ANSWERS,
     COLOURS,
@@ -32,6 +32,7 @@ __all__ = [
     "VOCABULARY",
     "ask_questions",
     "bag_of_words",
+    "indexed_dataset",
     "caption_vectorizer",
     "load_cifar10",
     "load_imdb",

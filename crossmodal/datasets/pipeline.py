@@ -83,3 +83,33 @@ def stream(make, n, *, chunk=8192, seed=0, batch_size=64):
     ds = tf.data.Dataset.from_generator(chunks, output_signature=signature)
     ds = ds.flat_map(lambda x, y: tf.data.Dataset.from_tensor_slices((x, y)).shuffle(chunk, seed=seed))
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def indexed_dataset(shared, index, inputs, targets=None, *, batch_size=64, shuffle=True,
+                    seed=0):
+    """A batched ``tf.data.Dataset`` whose examples share rows of ``shared`` arrays.
+
+    For many examples about few items (many questions per image): example
+    ``i`` reads row ``index[i]`` of every array in ``shared`` and row ``i``
+    of ``inputs``; the shared arrays are stored once and gathered per batch.
+
+    Args:
+        shared: dict of ``(m, ...)`` arrays (e.g. ``{"image": images}``).
+        index: ``(n,)`` ints in ``[0, m)``.
+        inputs: dict of ``(n, ...)`` arrays (e.g. ``{"question": codes}``).
+        targets: optional dict (or array) of ``(n, ...)`` targets.
+        batch_size, shuffle, seed: as in ``to_dataset``.
+    """
+    n = _length({"index": np.asarray(index), "inputs": inputs,
+                 **({} if targets is None else {"targets": targets})})
+    tables = {k: tf.constant(v) for k, v in shared.items()}
+    element = (index, inputs) if targets is None else (index, inputs, targets)
+    ds = tf.data.Dataset.from_tensor_slices(element)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+
+    def gather(rows, own, *rest):
+        batch = {**{k: tf.gather(t, rows) for k, t in tables.items()}, **own}
+        return (batch, *rest) if rest else batch
+
+    return ds.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)

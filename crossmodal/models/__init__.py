@@ -8,5 +8,7 @@ from crossmodal.models.autoencoder import MultimodalAutoencoder
 from crossmodal.models.dual_encoder import DualEncoder
 from crossmodal.models.fusion_network import FusionNetwork
 from crossmodal.models.mapping import CrossModalMapper
+from crossmodal.models.reasoning import ConcatVQA, FiLMNetwork, QuestionOnly, RelationNetwork
 
-__all__ = ["CrossModalMapper", "DualEncoder", "FusionNetwork", "MultimodalAutoencoder"]
+__all__ = ["ConcatVQA", "CrossModalMapper", "DualEncoder", "FiLMNetwork", "FusionNetwork",
+           "MultimodalAutoencoder", "QuestionOnly", "RelationNetwork"]

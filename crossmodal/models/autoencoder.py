@@ -20,6 +20,11 @@ def _build(layer, shape):
         layer.build(shape)
 
 
+def _output_shape(layer, shape):
+    """The output shape of ``layer`` on inputs of ``shape``, traced symbolically if need be."""
+    return tuple(layer.compute_output_spec(keras.KerasTensor(shape)).shape)
+
+
 @keras.saving.register_keras_serializable(package="crossmodal")
 class MultimodalAutoencoder(keras.Model):
     """Encode any subset of modalities into one latent vector; decode every modality from it.
@@ -115,7 +120,7 @@ class MultimodalAutoencoder(keras.Model):
                 _build(self.encoders[name], shape)
             except ValueError as error:
                 raise ValueError(f"{self.name}: modality {name!r}: {error}") from error
-            codes[name] = tuple(self.encoders[name].compute_output_shape(shape))
+            codes[name] = _output_shape(self.encoders[name], shape)
         if self.modality_dropout is not None:
             _build(self.modality_dropout, codes)
         _build(self.fusion, codes)
@@ -125,7 +130,7 @@ class MultimodalAutoencoder(keras.Model):
         for name, decoder in self.decoders.items():
             _build(decoder, latent)
             want = tuple(input_shape[name])[1:]
-            got = tuple(decoder.compute_output_shape(latent))[1:]
+            got = _output_shape(decoder, latent)[1:]
             if got != want and got[:-1] != want:
                 raise ValueError(
                     f"{self.name}: decoder for modality {name!r} produces shape (batch, "

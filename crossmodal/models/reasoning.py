@@ -48,7 +48,7 @@ def add_coordinates(features):
 class ConvFeatures(layers.Layer):
     """A CNN that keeps the spatial layout: images -> a feature map.
 
-    Blocks of 3x3 convolution, ReLU and 2x2 max pooling:
+    Blocks of 3x3 convolution, batch normalisation, ReLU and 2x2 max pooling:
     ``(batch, height, width, 3)`` -> ``(batch, height / 2^k, width / 2^k,
     filters[-1])`` for ``k = len(filters)`` blocks.
 
@@ -59,22 +59,26 @@ class ConvFeatures(layers.Layer):
     def __init__(self, filters=(24, 24), **kwargs):
         super().__init__(**kwargs)
         self.filters = tuple(filters)
-        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")
+        self.convs = [layers.Conv2D(f, 3, padding="same", name=f"conv{i}")
                       for i, f in enumerate(self.filters)]
+        self.norms = [layers.BatchNormalization(name=f"norm{i}")
+                      for i in range(len(self.filters))]
         self.pool = layers.MaxPooling2D(2)
 
     def build(self, input_shape):
         check_rank(input_shape, 4, modality="image", expected=IMAGE_EXPECTED)
         shape = tuple(input_shape)
-        for conv in self.convs:
+        for conv, norm in zip(self.convs, self.norms):
             conv.build(shape)
-            shape = self.pool.compute_output_shape(conv.compute_output_shape(shape))
+            shape = conv.compute_output_shape(shape)
+            norm.build(shape)
+            shape = self.pool.compute_output_shape(shape)
 
-    def call(self, images):
+    def call(self, images, training=None):
         check_rank(images, 4, modality="image", expected=IMAGE_EXPECTED)
         x = ops.cast(images, self.compute_dtype)
-        for conv in self.convs:
-            x = self.pool(conv(x))
+        for conv, norm in zip(self.convs, self.norms):
+            x = self.pool(ops.relu(norm(conv(x), training=training)))
         return x
 
     def compute_output_shape(self, input_shape):
@@ -216,7 +220,7 @@ class ConcatVQA(_VQAModel):
 
     def call(self, inputs, training=None):
         inputs = self._inputs(inputs)
-        pooled = ops.mean(self.features(inputs["image"]), axis=(1, 2))
+        pooled = ops.mean(self.features(inputs["image"], training=training), axis=(1, 2))
         question = self._question(inputs["question"], training)
         return self._head(ops.concatenate([pooled, question], axis=-1))
 
@@ -230,10 +234,12 @@ class FiLMNetwork(_VQAModel):
 
     After the ``ConvFeatures`` stem, each of ``blocks`` residual blocks reads
     the map with x and y coordinate channels appended,
-    ``h = relu(conv1x1(x))``, ``y = relu(FiLM(conv3x3(h), q))`` and returns
-    ``h + y``; a 1x1 convolution (with coordinates), average pooling over
-    positions and the MLP head give the answer. With zero FiLM parameters
-    (``gamma = beta = 0``) each modulation is the identity.
+    ``h = relu(conv1x1(x))``, ``y = relu(FiLM(BN(conv3x3(h)), q))`` (batch
+    normalisation without its own scale and shift: FiLM supplies them) and
+    returns ``h + y``; a 1x1 convolution (with coordinates), average pooling
+    over positions, concatenation with the question's encoding and the MLP
+    head give the answer. With zero FiLM parameters (``gamma = beta = 0``)
+    each modulation is the identity.
 
     Args:
         question_encoder: layer mapping the question to ``(batch, dim)``.
@@ -255,6 +261,8 @@ class FiLMNetwork(_VQAModel):
                            for i in range(blocks)]
         self.convs = [layers.Conv2D(channels, 3, padding="same", name=f"block{i}_conv")
                       for i in range(blocks)]
+        self.norms = [layers.BatchNormalization(center=False, scale=False, name=f"block{i}_norm")
+                      for i in range(blocks)]
         self.films = [FiLM(name=f"block{i}_film") for i in range(blocks)]
         self.final = layers.Conv2D(2 * channels, 1, activation="relu", name="final")
 
@@ -262,15 +270,16 @@ class FiLMNetwork(_VQAModel):
         """The modulated map before pooling, ``(batch, cells, cells, 2 * channels)``."""
         inputs = self._inputs(inputs)
         question = self._question(inputs["question"], training)
-        x = self.features(inputs["image"])
-        for conv_in, conv, film in zip(self.inputs_1x1, self.convs, self.films):
+        x = self.features(inputs["image"], training=training)
+        for conv_in, conv, norm, film in zip(self.inputs_1x1, self.convs, self.norms,
+                                             self.films):
             h = conv_in(add_coordinates(x))
-            x = h + ops.relu(film(conv(h), question))
+            x = h + ops.relu(film(norm(conv(h), training=training), question))
         return self.final(add_coordinates(x)), question
 
     def call(self, inputs, training=None):
-        maps, _ = self.feature_maps(inputs, training=training)
-        return self._head(ops.mean(maps, axis=(1, 2)))
+        maps, question = self.feature_maps(inputs, training=training)
+        return self._head(ops.concatenate([ops.mean(maps, axis=(1, 2)), question], axis=-1))
 
     def get_config(self):
         return {**super().get_config(), "filters": list(self.filters),
@@ -306,16 +315,16 @@ class RelationNetwork(_VQAModel):
                   for i, u in enumerate(self.g_units)]
         self.pair_count = None
 
-    def objects(self, images):
+    def objects(self, images, training=None):
         """The cells as objects with coordinates: ``(batch, cells, channels + 2)``."""
-        maps = add_coordinates(self.features(images))
+        maps = add_coordinates(self.features(images, training=training))
         self.pair_count = (maps.shape[1] * maps.shape[2]) ** 2
         return ops.reshape(maps, (-1, maps.shape[1] * maps.shape[2], maps.shape[3]))
 
     def relations(self, inputs, training=None):
         """g over every pair: ``(batch, cells, cells, g_units[-1])``."""
         inputs = self._inputs(inputs)
-        objects = self.objects(inputs["image"])
+        objects = self.objects(inputs["image"], training=training)
         question = self._question(inputs["question"], training)
         cells = objects.shape[1]
         left = ops.repeat(objects[:, :, None, :], cells, axis=2)  # o_i

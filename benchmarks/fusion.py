@@ -1,0 +1,127 @@
+"""Fusion layers side by side: parameters, training throughput and peak memory.
+
+For every fusion layer in ``crossmodal.fusion.FUSIONS`` (mean excepted: it
+needs equal widths and has no weights), every number of modalities (2, 3, 4)
+and every embedding size (16, 64), trains ``fusion -> Dense(32) -> Dense(10)``
+on random encodings (one warm-up epoch, then the best of ``--repeats`` timed
+epochs) and reports:
+
+* parameters of the fusion layer plus the dense layers after it;
+* training throughput in examples per second, and its ratio to
+  concatenation with the same modalities and sizes, measured in the same run;
+* peak memory: on a GPU, TensorFlow's peak allocation; on a CPU, the peak
+  resident memory of the process that ran the configuration (each runs in its
+  own process so that peaks do not mix).
+
+Run ``python benchmarks/fusion.py`` (``--steps`` and ``--repeats`` change the
+work per configuration). Tensor fusion at 4 modalities of width 64 would need 571
+million weights for its dense layer; configurations above
+``--max-parameters`` are skipped and reported as such.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+KINDS = ("concat", "gated", "tensor", "low_rank", "attention")
+MODALITIES = (2, 3, 4)
+SIZES = (16, 64)
+
+
+def measure(kind, n, d, steps, batch, max_parameters, repeats):
+    """Train one configuration; returns a dict of results (run in a child process)."""
+    import resource
+
+    import numpy as np
+
+    import crossmodal  # noqa: F401  (sets the backend)
+    import keras
+    import tensorflow as tf
+    from crossmodal import fusion
+
+    keras.utils.set_random_seed(0)
+    layer = {"concat": fusion.ConcatFusion(), "gated": fusion.GatedFusion(32),
+             "tensor": fusion.TensorFusion(), "low_rank": fusion.LowRankFusion(32, rank=4),
+             "attention": fusion.AttentionFusion(32, heads=2)}[kind]
+    layer.build([(None, d)] * n)
+    width = layer.output_dim()
+    parameters = layer.count_params() + (width + 1) * 32 + 33 * 10
+    if parameters > max_parameters:
+        return {"parameters": parameters, "skipped": True}
+    inputs = [keras.Input((d,), name=f"m{i}") for i in range(n)]
+    hidden = keras.layers.Dense(32, activation="relu")(layer(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    model.compile(keras.optimizers.Adam(1e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(batch * steps, d)).astype("float32") for _ in range(n)]
+    y = rng.integers(0, 10, batch * steps)
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up: tracing, allocation
+    if gpu:
+        tf.config.experimental.reset_memory_stats("GPU:0")
+    seconds = float("inf")
+    for _ in range(repeats):  # best of several epochs: robust to a busy machine
+        begin = time.perf_counter()
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        seconds = min(seconds, time.perf_counter() - begin)
+    if gpu:
+        peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MiB
+    return {"parameters": int(model.count_params()), "throughput": batch * steps / seconds,
+            "peak_mib": peak, "device": "GPU" if gpu else "CPU", "skipped": False}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=100, help="training steps per epoch")
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs (the best counts)")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--max-parameters", type=int, default=30_000_000)
+    parser.add_argument("--one", nargs=3, metavar=("KIND", "N", "D"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        kind, n, d = args.one[0], int(args.one[1]), int(args.one[2])
+        print(json.dumps(measure(kind, n, d, args.steps, args.batch, args.max_parameters,
+                                 args.repeats)))
+        return
+    results = {}
+    for n in MODALITIES:
+        for d in SIZES:
+            for kind in KINDS:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--one", kind, str(n), str(d), "--steps",
+                     str(args.steps), "--batch", str(args.batch), "--repeats", str(args.repeats), "--max-parameters",
+                     str(args.max_parameters)],
+                    capture_output=True, text=True, check=True,
+                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                results[kind, n, d] = json.loads(out.stdout.strip().splitlines()[-1])
+                print(".", end="", flush=True, file=sys.stderr)
+    print(file=sys.stderr)
+    device = next((r["device"] for r in results.values() if not r["skipped"]), "?")
+    print(f"Fusion layers -> Dense(32) -> Dense(10); batch {args.batch}, {args.steps} steps; "
+          f"device {device}; memory = {'TF peak' if device == 'GPU' else 'process peak RSS'}")
+    header = (f"{'N':>2s} {'d':>3s}  {'fusion':10s} {'parameters':>12s} {'examples/s':>11s} "
+              f"{'vs concat':>9s} {'peak MiB':>9s}")
+    print(header)
+    print("-" * len(header))
+    for n in MODALITIES:
+        for d in SIZES:
+            base = results["concat", n, d]["throughput"]
+            for kind in KINDS:
+                r = results[kind, n, d]
+                if r["skipped"]:
+                    print(f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
+                          f"{'skipped: too many parameters':>31s}")
+                    continue
+                print(f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
+                      f"{r['throughput']:>11,.0f} {r['throughput'] / base:>8.2f}x "
+                      f"{r['peak_mib']:>9,.0f}")
+
+
+if __name__ == "__main__":
+    main()
