@@ -185,3 +185,63 @@ def check_film(fn):
             f"{np.round(got.reshape(-1)[:4], 3).tolist()}... (broadcast gamma[:, None, None, :])"
         )
     return _passed("film")
+
+
+def check_fixed_autoencoder(fn):
+    """Chapter "Code walkthrough": ``fn(vocabulary_size, sequence_length)`` -> compiled model.
+
+    The model must take ``{"image": (batch, 32, 32, 3), "caption": (batch,
+    sequence_length)}`` token ids and return ``{"image": (batch, 32, 32, 3),
+    "caption": (batch, sequence_length, vocabulary_size)}`` probabilities,
+    compiled with a squared error on the image and a sparse categorical
+    cross-entropy on the caption (checked on hand-computed values).
+    """
+    import keras
+
+    for vocabulary_size, length in ((12, 6), (30, 9)):
+        try:
+            model = fn(vocabulary_size, length)
+            batch = {"image": np.zeros((2, 32, 32, 3), "float32"),
+                     "caption": np.ones((2, length), "int32")}
+            out = model(batch)
+        except ValueError as error:
+            raise AssertionError(
+                f"the model fails on 32x32x3 images and {length}-token captions: {error}"
+            ) from error
+        assert isinstance(out, dict) and set(out) == {"image", "caption"}, (
+            f"expected a dict with 'image' and 'caption'; got {type(out).__name__} "
+            f"{sorted(out) if isinstance(out, dict) else ''}"
+        )
+        want = {"image": (2, 32, 32, 3), "caption": (2, length, vocabulary_size)}
+        for name, shape in want.items():
+            got = tuple(out[name].shape)
+            assert got == shape, (
+                f"{name} comes back as {got} but must be {shape} (each decoder rebuilds its "
+                f"own modality's shape)"
+            )
+        losses = getattr(model, "loss", None)
+        assert isinstance(losses, dict) and set(losses) >= {"image", "caption"}, (
+            f"compile with a dict of losses, one per modality; got loss={losses!r}"
+        )
+        image_loss = keras.losses.get(losses["image"])
+        caption_loss = keras.losses.get(losses["caption"])
+        got = float(np.mean(image_loss(np.zeros((1, 4)), np.full((1, 4), 0.5))))
+        assert np.isclose(got, 0.25, atol=1e-5), (
+            f"the image loss gives {got:.4f} for pixels 0 predicted as 0.5; a mean squared "
+            f"error gives 0.25"
+        )
+        try:
+            got = float(np.mean(caption_loss(np.array([[0, 1]]),
+                                             np.array([[[0.5, 0.5], [0.2, 0.8]]]))))
+        except Exception as error:  # e.g. a squared error between ids and probabilities
+            raise AssertionError(
+                f"the caption loss cannot compare token ids (batch, length) with "
+                f"probabilities (batch, length, vocabulary): {error}"
+            ) from error
+        want_ce = -(np.log(0.5) + np.log(0.8)) / 2
+        assert np.isclose(got, want_ce, atol=1e-4), (
+            f"the caption loss gives {got:.4f} for ids [0, 1] predicted with probabilities "
+            f"0.5 and 0.8; the cross-entropy gives {want_ce:.4f} (use "
+            f"sparse_categorical_crossentropy, not a squared error)"
+        )
+    return _passed("fixed_autoencoder")
