@@ -180,8 +180,9 @@ class GatedFusion(Fusion):
         logits = ops.reshape(self.gates(ops.concatenate(parts, axis=-1)),
                              (-1, len(self.modalities), self.dim))
         keep = _presence(vectors, self.modalities, logits.dtype)[:, :, None]
-        if self.gate == "softmax":
-            gates = ops.softmax(logits + (1.0 - keep) * -1e9, axis=1)
+        if self.gate == "softmax":  # in float32: a float16 mask of -1e9 would be -inf
+            masked = ops.where(keep > 0, ops.cast(logits, "float32"), -1e9)
+            gates = ops.cast(ops.softmax(masked, axis=1), logits.dtype)
         else:
             gates = ops.sigmoid(logits) * keep
         fused = ops.sum(gates * h, axis=1)

@@ -282,3 +282,17 @@ def test_an_all_zero_encoding_counts_as_missing(make):
     got = np.asarray(layer(zeroed))
     np.testing.assert_allclose(got[0], without[0], atol=1e-5)  # example 0: image dropped
     assert not np.allclose(got[1], without[1], atol=1e-3)  # example 1: image present
+
+
+@pytest.mark.parametrize("name", sorted(fusion.FUSIONS))
+def test_fusion_is_finite_under_mixed_precision_with_a_missing_modality(name):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = fusion.FUSIONS[name]() if name in ("concat", "mean", "tensor") else fusion.FUSIONS[name](8)
+        a = np.random.default_rng(0).random((3, 8), dtype=np.float32)
+        b = a.copy()
+        b[0] = 0.0  # an all-zero encoding: modality missing for example 0
+        out = keras.ops.convert_to_numpy(layer({"a": a, "b": b}))
+        assert np.isfinite(out).all(), name
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
