@@ -152,7 +152,8 @@ def make_scenes(
     Returns:
         A dict with ``"image"``, ``"caption"``, ``"question"``, ``"answer"``,
         ``"question_type"``, ``"question_code"`` ``(n, QUESTION_CODE_SIZE)``
-        float32 (and ``"audio"``) as described in the module docstring, plus ``"scene"``: a dict of ``(n, max_objects)`` arrays
+        float32 (and ``"audio"``) as described in the module docstring,
+        plus ``"scene"``: a dict of ``(n, max_objects)`` arrays
         ``shape``, ``colour``, ``size`` (indices into ``shapes``, ``colours``,
         ``sizes``; ``-1`` for an empty slot), ``x`` and ``y`` (pixel centres),
         and ``n_objects`` ``(n,)``; ``"label"`` ``(n,)`` is

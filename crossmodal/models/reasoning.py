@@ -14,7 +14,7 @@ arrives through a question encoder given to the constructor: a
 * ``RelationNetwork`` scores every pair of feature-map cells with the
   question and sums the scores (Santoro et al., 2017).
 
-Taught in the chapter "Cross-modal reasoning".
+Their accuracies, per question type and seed, come from ``benchmarks/reasoning.py``.
 """
 
 import keras
@@ -267,7 +267,7 @@ class FiLMNetwork(_VQAModel):
         self.final = layers.Conv2D(2 * channels, 1, activation="relu", name="final")
 
     def feature_maps(self, inputs, training=None):
-        """The modulated map before pooling, ``(batch, cells, cells, 2 * channels)``."""
+        """The map before pooling, ``(batch, cells, cells, 2 * channels)``, and ``q``."""
         inputs = self._inputs(inputs)
         question = self._question(inputs["question"], training)
         x = self.features(inputs["image"], training=training)
@@ -277,9 +277,12 @@ class FiLMNetwork(_VQAModel):
             x = h + ops.relu(film(norm(conv(h), training=training), question))
         return self.final(add_coordinates(x)), question
 
-    def call(self, inputs, training=None):
-        maps, question = self.feature_maps(inputs, training=training)
+    def classify(self, maps, question):
+        """The answer from ``feature_maps``' output: average pooling, the question, the head."""
         return self._head(ops.concatenate([ops.mean(maps, axis=(1, 2)), question], axis=-1))
+
+    def call(self, inputs, training=None):
+        return self.classify(*self.feature_maps(inputs, training=training))
 
     def get_config(self):
         return {**super().get_config(), "filters": list(self.filters),
