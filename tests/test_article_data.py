@@ -26,6 +26,12 @@ def cifar_cache(tmp_path):
     return tmp_path
 
 
+def test_loaders_default_to_the_keras_cache(cifar_cache, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(cifar_cache))
+    train, _ = load_cifar10()
+    assert train["image"].shape == (20, 32, 32, 3)
+
+
 def test_cifar10_reads_the_cached_batches(cifar_cache):
     train, test = load_cifar10(cache_dir=str(cifar_cache))
     assert train["image"].shape == (20, 32, 32, 3) and test["image"].shape == (4, 32, 32, 3)

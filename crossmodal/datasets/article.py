@@ -32,7 +32,9 @@ PAIRING = "unpaired"
 
 
 def _datasets_dir(cache_dir):
-    return os.path.join(os.path.expanduser(cache_dir or keras.config.keras_home()), "datasets")
+    """Keras' download folder: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
+    home = cache_dir or os.environ.get("KERAS_HOME", os.path.join("~", ".keras"))
+    return os.path.join(os.path.expanduser(home), "datasets")
 
 
 def _fetch(name, what, cache_dir, **kwargs):
