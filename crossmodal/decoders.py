@@ -136,9 +136,9 @@ class ImageDecoder(layers.Layer):
 class TokenDecoder(layers.Layer):
     """A sentence decoder: ``(batch, dim)`` -> ``(batch, sequence_length, vocabulary_size)``.
 
-    An MLP predicts, for every position of the sentence at once, a softmax
-    over the vocabulary (padding id 0 included, so the length is predicted
-    too). Train it with sparse categorical cross-entropy against the token
+    A ``VectorDecoder`` (an MLP with a float32 output) predicts, for every
+    position of the sentence at once, a softmax over the vocabulary (padding
+    id 0 included, so the length is predicted too). Train it with sparse categorical cross-entropy against the token
     ids ``(batch, sequence_length)``; the arg-max at each position reads the
     sentence back. Unlike a bag of words, which only says which words occur,
     this keeps word order, so the output can be turned back into a caption.
@@ -164,25 +164,15 @@ class TokenDecoder(layers.Layer):
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.hidden = tuple(hidden)
-        self.dense = [layers.Dense(h, activation="relu", name=f"hidden{i}")
-                      for i, h in enumerate(self.hidden)]
-        self.out = layers.Dense(sequence_length * vocabulary_size, name="out")
-        self.reshape = layers.Reshape((sequence_length, vocabulary_size))
+        self.logits = VectorDecoder(sequence_length * vocabulary_size, hidden, name="logits")
 
     def build(self, input_shape):
         check_rank(input_shape, 2, modality=self.name, expected=self.EXPECTED)
-        width = input_shape[-1]
-        for dense, h in zip(self.dense, self.hidden):
-            dense.build((input_shape[0], width))
-            width = h
-        self.out.build((input_shape[0], width))
+        self.logits.build(input_shape)
 
     def call(self, z):
         check_rank(z, 2, modality=self.name, expected=self.EXPECTED)
-        z = ops.cast(z, self.compute_dtype)
-        for dense in self.dense:
-            z = dense(z)
-        logits = ops.cast(self.reshape(self.out(z)), "float32")
+        logits = ops.reshape(self.logits(z), (-1, self.sequence_length, self.vocabulary_size))
         return ops.softmax(logits, axis=-1)
 
     def get_config(self):

@@ -35,4 +35,3 @@ fi
 export KERAS_BACKEND=tensorflow
 export TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONHASHSEED=0
-export MPLBACKEND=Agg
