@@ -26,7 +26,8 @@ def check_modalities(inputs, known=None, *, owner):
     """Check a dict of modality tensors and return it with sorted keys.
 
     Args:
-        inputs: dict of modality name to tensor (batch first).
+        inputs: dict of modality name to tensor (batch first), or to its shape
+            (as ``build`` receives them).
         known: names the owner was built for, or ``None`` to accept any.
         owner: the layer or model name used in the messages.
 
@@ -46,7 +47,7 @@ def check_modalities(inputs, known=None, *, owner):
             raise ValueError(
                 f"{owner}: unknown modality {unknown[0]!r}; this model knows {sorted(known)}"
             )
-    batches = {name: x.shape[0] for name, x in inputs.items() if x.shape[0] is not None}
+    batches = {name: _shape(x)[0] for name, x in inputs.items() if _shape(x)[0] is not None}
     if len(set(batches.values())) > 1:
         shapes = {name: _shape(x) for name, x in inputs.items()}
         raise ValueError(f"{owner}: batch sizes differ between modalities; got shapes {shapes}")

@@ -15,7 +15,6 @@ import numpy as np
 from keras import layers, ops
 
 from crossmodal.losses import contrastive_loss
-from crossmodal.models.mapping import _shaped
 from crossmodal.validation import check_modalities
 
 
@@ -87,7 +86,7 @@ class DualEncoder(keras.Model):
         return ops.exp(-ops.clip(self.log_scale, 0.0, math.log(self.max_scale)))
 
     def build(self, inputs_shape):
-        check_modalities(_shaped(inputs_shape), self.modalities, owner=self.name)
+        check_modalities(inputs_shape, self.modalities, owner=self.name)
         for modality, encoder, projection in zip(self.modalities, self.encoders,
                                                  self.projections):
             if modality in inputs_shape:

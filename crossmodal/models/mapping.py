@@ -40,7 +40,7 @@ class CrossModalMapper(keras.Model):
         self.latent = layers.Dense(latent_dim, name="latent")
 
     def build(self, inputs_shape):
-        check_modalities(_shaped(inputs_shape), [self.source], owner=self.name)
+        check_modalities(inputs_shape, [self.source], owner=self.name)
         shape = tuple(inputs_shape[self.source])
         encoded = self.encoder.compute_output_shape(shape)
         # deserialised sub-layers arrive built; building twice adds weights
@@ -76,16 +76,3 @@ class CrossModalMapper(keras.Model):
         for key in ("encoder", "decoder"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-
-class _Shape:
-    """A stand-in with a ``shape`` so shape dicts pass ``check_modalities``."""
-
-    def __init__(self, shape):
-        self.shape = tuple(shape)
-
-
-def _shaped(shapes):
-    if not isinstance(shapes, dict):
-        return shapes
-    return {name: _Shape(shape) for name, shape in shapes.items()}
