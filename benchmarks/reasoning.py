@@ -1,19 +1,22 @@
 """Visual question answering on the shapes world: accuracy of every reasoning model.
 
 Trains the models of ``crossmodal.models.reasoning`` in a Sort-of-CLEVR-like
-setting (scenes of 4-6 objects,
-circles and squares, six colours; a fixed set of training scenes asked many
-questions each; Adam at 2e-3 with gradient clipping at norm 1, batch 64),
-at a length given on the command line, and prints accuracy on
+setting (scenes of 4-6 objects, circles and squares, six colours; a fixed set
+of training scenes asked many questions each, count answers balanced; Adam at
+2e-3 with gradient clipping at norm 1, batch 128), at a length given on the
+command line, and prints accuracy on
 non-relational and relational test questions, the relational gap to the
 CNN + concatenation baseline of the same seed, and the training time.
 
     python benchmarks/reasoning.py                      # the quick settings
     python benchmarks/reasoning.py --seeds 0 1          # FiLM vs concat on two seeds
-    python benchmarks/reasoning.py --models relation film-tokens --examples 600000
+    python benchmarks/reasoning.py --models concat relation film-tokens --examples 600000 \
+        --csv benchmarks/results/reasoning_long.csv   # the longer runs the book quotes
 """
 
 import argparse
+import csv
+import os
 import time
 
 import keras
@@ -41,7 +44,8 @@ MODELS = {
 def questions(n_scenes, per_scene, seed, world=WORLD):
     """``per_scene`` questions about each of ``n_scenes`` new scenes: (scenes, asked, tokens)."""
     scenes = make_scenes(n_scenes, seed=seed, **world)
-    asked = ask_questions(scenes, per_scene=per_scene, seed=seed + 1, shapes=world["shapes"])
+    asked = ask_questions(scenes, per_scene=per_scene, seed=seed + 1, shapes=world["shapes"],
+                          balance=True)
     tokens = np.asarray(caption_vectorizer(QUESTION_LENGTH)(asked["question"]))
     return scenes, asked, {"code": asked["question_code"], "tokens": tokens}
 
@@ -60,7 +64,7 @@ def answer_ids(asked):
     return np.array([ANSWERS.index(a) for a in asked["answer"]])
 
 
-def train_and_score(name, examples, seed, test, n_scenes, batch_size=64):
+def train_and_score(name, examples, seed, test, n_scenes, batch_size=128):
     """Train one model on ``examples`` questions about ``n_scenes`` scenes; test accuracy."""
     runtime.seed_everything(seed)
     _, form, share = MODELS[name]
@@ -85,12 +89,13 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=64):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--examples", type=int, default=200_000,
+    parser.add_argument("--examples", type=int, default=250_000,
                         help="training questions of concat and FiLM (question-only: 40%%)")
     parser.add_argument("--models", nargs="+", default=["question-only", "concat", "film"],
                         choices=sorted(MODELS))
     parser.add_argument("--scenes", type=int, default=10_000, help="training scenes")
     parser.add_argument("--test", type=int, default=3000, help="test scenes (one question each)")
+    parser.add_argument("--csv", help="also append the rows to this CSV file (for the book)")
     args = parser.parse_args()
     print(runtime.device_report(), "| examples:", args.examples, "| seeds:", args.seeds)
     test = questions(args.test, 1, seed=999_999)
@@ -104,6 +109,20 @@ def main():
             gap = f"{rel - scores['concat'][1]:+13.3f}" if "concat" in scores else f"{'':>13}"
             print(f"{seed:>4}  {name:<14} {nonrel:8.3f} {rel:8.3f} {gap} {seconds:8.1f}",
                   flush=True)
+            if args.csv:
+                write_row(args.csv, device=runtime.device_report(), examples=args.examples,
+                          seed=seed, model=name, non_relational=round(nonrel, 4),
+                          relational=round(rel, 4), train_seconds=round(seconds, 1))
+
+
+def write_row(path, **row):
+    """Append ``row`` to the CSV file at ``path``, with a header when the file is new."""
+    new = not os.path.exists(path)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
 
 
 if __name__ == "__main__":

@@ -213,3 +213,72 @@ def check_fixed_autoencoder(fn):
             f"sparse_categorical_crossentropy, not a squared error)"
         )
     return _passed("fixed_autoencoder")
+
+
+def _average_precision(scores, positives):
+    """Mean over the positives of the precision at each one's rank (highest score first)."""
+    order = np.argsort(-np.asarray(scores, float), kind="stable")
+    hits = np.asarray(positives, bool)[order]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(precision[hits].mean())
+
+
+def check_average_precision(fn):
+    """Chapter "Frontiers and challenges": ``fn(scores, positives)`` -> average precision.
+
+    ``scores`` is ``(n,)`` floats, higher meaning "more likely positive";
+    ``positives`` is ``(n,)`` booleans. The result is the mean, over the
+    positives, of the precision among the items ranked at or above each one
+    (the cases have no tied scores).
+    """
+    rng = np.random.default_rng(17)
+    random_scores = rng.normal(size=60)
+    cases = [
+        (np.array([0.9, 0.8, 0.7, 0.6]), np.array([True, True, False, False]),
+         "positives ranked first"),
+        (np.array([0.9, 0.8, 0.7, 0.6]), np.array([True, False, True, False]),
+         "precision 1 at the first positive and 2/3 at the second"),
+        (np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, True, False, True]),
+         "scores in no particular order"),
+        (random_scores, random_scores + rng.normal(size=60) > 0.5, "60 noisy scores"),
+    ]
+    for scores, positives, what in cases:
+        want = _average_precision(scores, positives)
+        got = float(fn(scores.copy(), positives.copy()))
+        assert np.isclose(got, want, atol=1e-6), (
+            f"{what}: expected {want:.4f}, got {got:.4f} (rank by decreasing score, and "
+            f"average the precision at the rank of each positive, not at every rank)"
+        )
+    return _passed("average_precision")
+
+
+def check_film(fn):
+    """Chapter "Cross-modal reasoning": ``fn(features, gamma, beta)`` -> FiLM in NumPy.
+
+    ``features`` is ``(batch, height, width, channels)``, ``gamma`` and
+    ``beta`` are ``(batch, channels)``; the result must be
+    ``features * (1 + gamma) + beta``, each channel of each example scaled
+    and shifted by its own pair, the same at every position.
+    """
+    rng = np.random.default_rng(13)
+    features = rng.normal(size=(2, 3, 4, 5))
+    zeros = np.zeros((2, 5))
+    cases = [
+        (features, zeros, zeros, features, "zero gamma and beta must give the features back"),
+        (np.ones((1, 2, 2, 2)), np.array([[1.0, -1.0]]), np.array([[0.5, 2.0]]),
+         np.broadcast_to([1.0 * 2 + 0.5, 0.0 + 2.0], (1, 2, 2, 2)),
+         "gamma scales as (1 + gamma), beta shifts"),
+    ]
+    gamma, beta = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+    cases.append((features, gamma, beta,
+                  features * (1 + gamma[:, None, None, :]) + beta[:, None, None, :],
+                  "each example and channel has its own gamma and beta, shared by positions"))
+    for x, g, b, want, what in cases:
+        got = np.asarray(fn(x, g, b), dtype=float)
+        assert got.shape == want.shape, (
+            f"expected shape {want.shape} (the features' shape); got {got.shape}")
+        assert np.allclose(got, want, atol=1e-6), (
+            f"{what}: expected {np.round(want.reshape(-1)[:4], 3).tolist()}..., got "
+            f"{np.round(got.reshape(-1)[:4], 3).tolist()}... (broadcast gamma[:, None, None, :])"
+        )
+    return _passed("film")

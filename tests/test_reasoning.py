@@ -11,8 +11,9 @@ from crossmodal.datasets import (
     make_scenes, question_code,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
+from crossmodal.exercises import check_film
 from crossmodal.models import ConcatVQA, FiLMNetwork, QuestionOnly, RelationNetwork
-from crossmodal.models.reasoning import FiLM, add_coordinates
+from crossmodal.models.reasoning import FiLM, add_coordinates, add_global_average
 from test_shapes import _expected_answer
 
 COLOUR_NAMES = tuple(COLOURS)
@@ -112,9 +113,7 @@ def _encoder(tokens):
 def _small(cls, tokens=False):
     sizes = {"hidden": (16,)}
     if cls is not QuestionOnly:
-        sizes["filters"] = (8, 8, 8) if cls is not FiLMNetwork else (8, 8)
-    if cls is FiLMNetwork:
-        sizes.update(channels=8, blocks=2)
+        sizes["filters"] = (8, 8, 8)
     if cls is RelationNetwork:
         sizes["g_units"] = (16,)
     return cls(_encoder(tokens), **sizes)
@@ -155,6 +154,22 @@ def test_film_with_zero_parameters_is_the_identity():
     want = features * (1 + gamma[:, None, None, :]) + beta[:, None, None, :]
     np.testing.assert_allclose(np.asarray(film(features, condition)), want, rtol=1e-4,
                                atol=1e-4)
+
+
+def test_film_network_reads_the_question_only_through_its_film_layers():
+    model = _small(FiLMNetwork)
+    inputs = _inputs()
+    other = {**inputs, "question": inputs["question"][::-1]}
+    maps, _ = model.feature_maps(inputs)
+    assert tuple(maps.shape) == (6, 8, 8, 8)  # two poolings: 32x32 -> 8x8 cells
+    # new FiLM layers are the identity, so the map ignores the question ...
+    np.testing.assert_allclose(np.asarray(model.feature_maps(other)[0]), np.asarray(maps),
+                               atol=1e-6)
+    # ... until a FiLM layer learns a scale or shift
+    film = model.films[0]
+    film.project.kernel.assign(np.ones(film.project.kernel.shape, "float32"))
+    assert not np.allclose(np.asarray(model.feature_maps(other)[0]),
+                           np.asarray(model.feature_maps(inputs)[0]), atol=1e-3)
 
 
 def test_coordinates_run_from_minus_one_to_one():
@@ -202,3 +217,20 @@ def test_training_lowers_the_loss():
                   loss={"answer": "sparse_categorical_crossentropy"})
     history = model.fit(inputs, targets, batch_size=64, epochs=4, verbose=0).history["loss"]
     assert history[-1] < history[0], history
+
+
+def test_film_checker_accepts_film_and_rejects_a_shared_scale():
+    assert check_film(lambda f, g, b: f * (1 + g[:, None, None, :]) + b[:, None, None, :])
+    with pytest.raises(AssertionError, match="gamma"):
+        check_film(lambda f, g, b: f * (1 + g.mean()) + b[:, None, None, :])
+    with pytest.raises(AssertionError, match="must give the features back"):
+        check_film(lambda f, g, b: f * g[:, None, None, :] + b[:, None, None, :])
+
+
+def test_global_average_is_copied_to_every_cell():
+    features = np.arange(2 * 2 * 3 * 1, dtype="float32").reshape(2, 2, 3, 1)
+    out = np.asarray(add_global_average(features))
+    assert out.shape == (2, 2, 3, 2)
+    np.testing.assert_array_equal(out[..., 0], features[..., 0])
+    np.testing.assert_allclose(out[0, :, :, 1], 2.5)  # mean of 0..5
+    np.testing.assert_allclose(out[1, :, :, 1], 8.5)  # mean of 6..11

@@ -9,8 +9,8 @@ arrives through a question encoder given to the constructor: a
 * ``QuestionOnly`` ignores the image: the language-prior baseline.
 * ``ConcatVQA`` pools a CNN's feature map into one vector and concatenates
   it with the question (fusion by concatenation).
-* ``FiLMNetwork`` lets the question scale and shift every channel of the
-  CNN's feature maps (Perez et al., 2018).
+* ``FiLMNetwork`` lets the question scale and shift every channel of every
+  layer of a CNN (Perez et al., 2018).
 * ``RelationNetwork`` scores every pair of feature-map cells with the
   question and sums the scores (Santoro et al., 2017).
 
@@ -42,6 +42,15 @@ def add_coordinates(features):
     grid = ops.cast(grid, features.dtype)[None]
     batch = ops.shape(features)[0]
     return ops.concatenate([features, ops.tile(grid, (batch, 1, 1, 1))], axis=-1)
+
+
+def add_global_average(features):
+    """Append the map's average over positions to every cell.
+
+    ``(batch, height, width, channels)`` -> ``(batch, height, width, 2 * channels)``.
+    """
+    average = ops.mean(features, axis=(1, 2), keepdims=True)
+    return ops.concatenate([features, ops.broadcast_to(average, ops.shape(features))], axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -230,52 +239,56 @@ class ConcatVQA(_VQAModel):
 
 @keras.saving.register_keras_serializable(package="crossmodal")
 class FiLMNetwork(_VQAModel):
-    """FiLM (Perez et al., 2018): the question modulates the CNN's feature maps.
+    """FiLM (Perez et al., 2018): the question modulates every layer of the CNN.
 
-    After the ``ConvFeatures`` stem, each of ``blocks`` residual blocks reads
-    the map with x and y coordinate channels appended,
-    ``h = relu(conv1x1(x))``, ``y = relu(FiLM(BN(conv3x3(h)), q))`` (batch
-    normalisation without its own scale and shift: FiLM supplies them) and
-    returns ``h + y``; a 1x1 convolution (with coordinates), average pooling
-    over positions, concatenation with the question's encoding and the MLP
-    head give the answer. With zero FiLM parameters (``gamma = beta = 0``)
-    each modulation is the identity.
+    Each layer ``i`` reads the map (from the second layer on, with x and y
+    coordinate channels appended) and computes
+    ``x = relu(FiLM(BN(conv3x3(x)), q))``, batch normalisation without its
+    own scale and shift (FiLM supplies them); 2x2 average pooling follows
+    while the map is larger than ``cells x cells``. The last layer also reads
+    the map's average over positions, copied to every cell, so that each
+    cell can compare itself with the named object wherever that object is.
+    Average pooling over positions, concatenation with the question's
+    encoding and the MLP head give the answer. Modulating from the first
+    layer lets the question pick out its object's colour before any pooling
+    mixes the objects. With zero FiLM parameters (``gamma = beta = 0``) each
+    modulation is the identity.
 
     Args:
         question_encoder: layer mapping the question to ``(batch, dim)``.
-        filters: filters of the ``ConvFeatures`` stem.
-        channels: channels of the FiLM blocks.
-        blocks: number of FiLM residual blocks.
+        filters: filters of each convolution layer.
+        cells: side of the last feature map (32x32 images and ``cells=8``:
+            two pooling steps).
         hidden: widths of the ReLU layers of the answer head.
         answers: number of answers.
     """
 
-    def __init__(self, question_encoder, filters=(24, 24), channels=32, blocks=3,
-                 hidden=(128,), answers=len(ANSWERS), **kwargs):
+    def __init__(self, question_encoder, filters=(24,) * 6, cells=8, hidden=(128,),
+                 answers=len(ANSWERS), **kwargs):
         super().__init__(question_encoder, hidden=hidden, answers=answers, **kwargs)
         self.filters = tuple(filters)
-        self.channels = channels
-        self.blocks = blocks
-        self.features = ConvFeatures(self.filters, name="features")
-        self.inputs_1x1 = [layers.Conv2D(channels, 1, activation="relu", name=f"block{i}_in")
-                           for i in range(blocks)]
-        self.convs = [layers.Conv2D(channels, 3, padding="same", name=f"block{i}_conv")
-                      for i in range(blocks)]
-        self.norms = [layers.BatchNormalization(center=False, scale=False, name=f"block{i}_norm")
-                      for i in range(blocks)]
-        self.films = [FiLM(name=f"block{i}_film") for i in range(blocks)]
-        self.final = layers.Conv2D(2 * channels, 1, activation="relu", name="final")
+        self.cells = cells
+        self.convs = [layers.Conv2D(f, 3, padding="same", name=f"conv{i}")
+                      for i, f in enumerate(self.filters)]
+        self.norms = [layers.BatchNormalization(center=False, scale=False, name=f"norm{i}")
+                      for i in range(len(self.filters))]
+        self.films = [FiLM(name=f"film{i}") for i in range(len(self.filters))]
+        self.pool = layers.AveragePooling2D(2)
 
     def feature_maps(self, inputs, training=None):
-        """The map before pooling, ``(batch, cells, cells, 2 * channels)``, and ``q``."""
+        """The last layer's map before pooling, ``(batch, cells, cells, filters[-1])``, and ``q``."""
         inputs = self._inputs(inputs)
         question = self._question(inputs["question"], training)
-        x = self.features(inputs["image"], training=training)
-        for conv_in, conv, norm, film in zip(self.inputs_1x1, self.convs, self.norms,
-                                             self.films):
-            h = conv_in(add_coordinates(x))
-            x = h + ops.relu(film(norm(conv(h), training=training), question))
-        return self.final(add_coordinates(x)), question
+        x = ops.cast(inputs["image"], self.compute_dtype)
+        last = len(self.convs) - 1
+        for i, (conv, norm, film) in enumerate(zip(self.convs, self.norms, self.films)):
+            if i and i == last:
+                x = add_global_average(x)
+            x = conv(add_coordinates(x) if i else x)
+            x = ops.relu(film(norm(x, training=training), question))
+            if x.shape[1] > self.cells:
+                x = self.pool(x)
+        return x, question
 
     def classify(self, maps, question):
         """The answer from ``feature_maps``' output: average pooling, the question, the head."""
@@ -285,8 +298,7 @@ class FiLMNetwork(_VQAModel):
         return self.classify(*self.feature_maps(inputs, training=training))
 
     def get_config(self):
-        return {**super().get_config(), "filters": list(self.filters),
-                "channels": self.channels, "blocks": self.blocks}
+        return {**super().get_config(), "filters": list(self.filters), "cells": self.cells}
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
