@@ -31,8 +31,34 @@ MODALITIES = (2, 3, 4)
 SIZES = (16, 64)
 
 
+def fusion_layer(kind, n, d):
+    """The benchmark's fusion layer of ``kind`` (32 units), built for ``n`` inputs of width ``d``."""
+    import crossmodal  # noqa: F401  (sets the backend)
+    from crossmodal import fusion
+
+    layer = {"concat": fusion.ConcatFusion, "gated": lambda: fusion.GatedFusion(32),
+             "tensor": fusion.TensorFusion, "low_rank": lambda: fusion.LowRankFusion(32, rank=4),
+             "attention": lambda: fusion.AttentionFusion(32, heads=2)}[kind]()
+    layer.build([(None, d)] * n)
+    return layer
+
+
+def _with_head(layer):
+    """Parameters of ``layer -> Dense(32) -> Dense(10)``, the dense layers counted, not built."""
+    return layer.count_params() + (layer.output_dim() + 1) * 32 + 33 * 10
+
+
+def parameters(kind, n, d):
+    """Parameters of the benchmark's model ``fusion -> Dense(32) -> Dense(10)`` (no training)."""
+    return _with_head(fusion_layer(kind, n, d))
+
+
 def measure(kind, n, d, steps, batch, max_parameters, repeats):
-    """Train one configuration; returns a dict of results (run in a child process)."""
+    """Train one configuration; returns a dict of results (run in a child process).
+
+    ``peak_mib`` is the peak of the whole process, so it describes one
+    configuration only in a fresh process, as ``main`` runs it.
+    """
     import resource
 
     import numpy as np
@@ -40,17 +66,12 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
     import crossmodal  # noqa: F401  (sets the backend)
     import keras
     import tensorflow as tf
-    from crossmodal import fusion
 
     keras.utils.set_random_seed(0)
-    layer = {"concat": fusion.ConcatFusion(), "gated": fusion.GatedFusion(32),
-             "tensor": fusion.TensorFusion(), "low_rank": fusion.LowRankFusion(32, rank=4),
-             "attention": fusion.AttentionFusion(32, heads=2)}[kind]
-    layer.build([(None, d)] * n)
-    width = layer.output_dim()
-    parameters = layer.count_params() + (width + 1) * 32 + 33 * 10
-    if parameters > max_parameters:
-        return {"parameters": parameters, "skipped": True}
+    layer = fusion_layer(kind, n, d)
+    count = _with_head(layer)
+    if count > max_parameters:
+        return {"parameters": count, "skipped": True}
     inputs = [keras.Input((d,), name=f"m{i}") for i in range(n)]
     hidden = keras.layers.Dense(32, activation="relu")(layer(inputs))
     model = keras.Model(inputs, keras.layers.Dense(10)(hidden))

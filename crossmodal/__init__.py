@@ -3,8 +3,9 @@
 Models are built from three kinds of pieces: ``encoders`` (one modality ->
 vector), ``fusion`` (dict of vectors -> vector) and ``decoders`` (vector ->
 modality or prediction). ``datasets`` makes the data offline, ``evaluation``
-measures shared spaces, ``plot`` draws, ``runtime`` seeds and picks the
-device profile, and ``exercises`` checks the chapters' coding exercises.
+measures shared spaces, ``explain`` attributes decisions to parts of the
+inputs, ``plot`` draws, ``runtime`` seeds and picks the device profile,
+and ``exercises`` checks the chapters' coding exercises.
 """
 
 import os
@@ -17,11 +18,12 @@ from crossmodal import (  # noqa: E402
     encoders,
     evaluation,
     exercises,
+    explain,
     fusion,
     plot,
     runtime,
 )
 
 __version__ = "0.1.0"
-__all__ = ["datasets", "decoders", "encoders", "evaluation", "exercises", "fusion", "plot",
-           "runtime"]
+__all__ = ["datasets", "decoders", "encoders", "evaluation", "exercises", "explain", "fusion",
+           "plot", "runtime"]

@@ -4,6 +4,8 @@ Ngiam et al. (2011) trained their bimodal autoencoder on examples where one
 modality had been blanked out, yet asked it to reconstruct both; the model
 then has to infer a missing modality from the present one. The chapter
 "The multimodal autoencoder" teaches the trick and measures what it buys.
+``EmptyAsMissing`` handles the other case, data in which some examples
+really lack a modality (the chapter "Frontiers and challenges").
 """
 
 import itertools
@@ -113,3 +115,52 @@ def all_subsets(modalities):
     modalities = sorted(modalities)
     return [list(c) for r in range(1, len(modalities) + 1)
             for c in itertools.combinations(modalities, r)]
+
+
+@keras.saving.register_keras_serializable(package="crossmodal")
+class EmptyAsMissing(layers.Layer):
+    """Wrap an encoder so that an all-zero input counts as a missing modality.
+
+    ``(batch, ...)`` -> the encoder's ``(batch, dim)``, except that every
+    example whose input is all zeros (a caption of padding only, a blank
+    image) gets an all-zero encoding. The fusion layers read an all-zero
+    encoding as an absent modality (``GatedFusion`` and ``AttentionFusion``
+    leave it out of their softmax; ``ConcatFusion`` fills a missing slot with
+    zeros anyway), so a data set in which some examples lack a modality can be
+    stored as arrays, zeros where a modality is missing, and trained with
+    ``fit``: the model then meets exactly what it meets when that modality is
+    left out of the input dict. Taught in the chapter "Frontiers and
+    challenges".
+
+    Args:
+        encoder: the encoder layer to wrap.
+    """
+
+    def __init__(self, encoder, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(encoder, layers.Layer):
+            raise ValueError(f"encoder must be a Keras layer; got {type(encoder).__name__}")
+        self.encoder = encoder
+
+    def build(self, input_shape):
+        if not self.encoder.built:
+            self.encoder.build(input_shape)
+
+    def call(self, inputs, training=None):
+        code = self.encoder(inputs, training=training)
+        axes = tuple(range(1, len(inputs.shape)))
+        present = ops.any(ops.not_equal(inputs, ops.zeros((), inputs.dtype)), axis=axes)
+        return ops.where(present[:, None], code, ops.zeros_like(code))
+
+    def compute_output_shape(self, input_shape):
+        return self.encoder.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "encoder": keras.saving.serialize_keras_object(self.encoder)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)

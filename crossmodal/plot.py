@@ -1,4 +1,4 @@
-"""Figures in one consistent style: image grids with captions, spectrograms.
+"""Figures in one consistent style: image grids with captions, spectrograms, attributions.
 
 Every chapter draws through these helpers, so the book looks the same
 throughout. Each function returns the matplotlib ``Figure``.
@@ -94,3 +94,58 @@ def spectrogram(audio, sample_rate=SAMPLE_RATE, title=None, ax=None):
         ax.set_title(title)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def attribution_figure(images, maps, words, scores, titles=None, cmap="RdBu_r", width=8.0):
+    """One row per example: the image, its attribution map over it, the words coloured.
+
+    Both attributions are drawn on one diverging colour scale, symmetric about
+    zero, so that a pixel and a word with the same colour matter equally (as
+    from ``crossmodal.explain.occlusion_map`` and ``token_importance``, whose
+    units are both a drop in probability).
+
+    Args:
+        images: ``(n, height, width, 3)`` floats in ``[0, 1]``.
+        maps: ``(n, height, width)`` attribution maps.
+        words: ``n`` lists of words (a caption's tokens, padding removed).
+        scores: ``n`` sequences of one score per word.
+        titles: optional ``n`` strings shown above each row's words.
+        cmap: a diverging matplotlib colour map.
+        width: figure width in inches.
+    """
+    n = len(images)
+    limit = max(max(float(np.max(np.abs(m))) for m in maps),
+                max((float(np.max(np.abs(s))) for s in scores if len(s)), default=0.0), 1e-6)
+    norm = plt.Normalize(-limit, limit)
+    colours = plt.get_cmap(cmap)
+    fig, axes = plt.subplots(n, 3, figsize=(width, 1.3 * n + 0.5), squeeze=False,
+                             layout="constrained", gridspec_kw={"width_ratios": [1, 1, 3]})
+    for i in range(n):
+        left, middle, right = axes[i]
+        left.imshow(np.clip(images[i], 0, 1))
+        middle.imshow(np.clip(images[i], 0, 1).mean(axis=-1), cmap="gray", vmin=0, vmax=1)
+        shown = middle.imshow(maps[i], cmap=colours, norm=norm, alpha=0.75)
+        right.set(xlim=(0, 1), ylim=(0, 1))
+        if titles is not None:
+            right.text(0.0, 0.85, titles[i], fontsize=8, color="0.35", va="center")
+        previous = None
+        for word, score in zip(words[i], scores[i]):
+            box = {"boxstyle": "round,pad=0.3", "linewidth": 0,
+                   "facecolor": colours(norm(float(score)))}
+            ink = "white" if abs(float(score)) > 0.6 * limit else "black"
+            if previous is None:  # each word placed after the previous one, at draw time
+                previous = right.text(0.0, 0.4, word, va="center", fontsize=9, bbox=box,
+                                     color=ink)
+            else:
+                previous = right.annotate(word, xy=(1, 0.5), xycoords=previous, xytext=(7, 0),
+                                          textcoords="offset points", va="center", fontsize=9,
+                                          bbox=box, color=ink)
+            previous.set_in_layout(False)
+        for ax in (left, middle, right):
+            ax.axis("off")
+    axes[0, 0].set_title("image", fontsize=8)
+    axes[0, 1].set_title("image attribution", fontsize=8)
+    axes[0, 2].set_title("caption attribution (each word removed)", fontsize=8, loc="left")
+    bar = fig.colorbar(shown, ax=axes[:, 2].tolist(), fraction=0.04, pad=0.01)
+    bar.set_label("drop in probability\nof the predicted class")
+    return fig

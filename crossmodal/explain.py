@@ -1,0 +1,182 @@
+"""Attribution: which parts of one modality a model's decision rests on.
+
+Both methods here need nothing but forward passes, so they work for any model
+that takes a dict of modalities and returns class probabilities: hide a part of
+one modality, keep the others, and record how much the probability of the
+class being explained drops.
+
+* ``occlusion_map``: slide a patch of constant value over an image
+  (Zeiler and Fergus, 2014); ``(n, height, width)`` maps.
+* ``token_importance``: replace each token of a sequence by padding, one at a
+  time; ``(n, length)`` scores. For encoders that mask padding (the course's
+  ``TokenEncoder`` skips padded steps) this is deleting the token.
+
+Taught in the chapter "Frontiers and challenges".
+"""
+
+import keras
+import numpy as np
+
+from crossmodal.validation import check_modalities, check_rank
+
+
+def _as_dict(inputs, modality, owner):
+    """The inputs as a dict of NumPy arrays, checked: ``modality`` present, equal batches."""
+    inputs = check_modalities(inputs, owner=owner)
+    if modality not in inputs:
+        raise ValueError(f"{owner}: modality {modality!r} is not among the inputs {sorted(inputs)}")
+    return {name: np.asarray(x) for name, x in inputs.items()}
+
+
+def _probabilities(model, inputs, output, batch_size):
+    """``(n, classes)`` NumPy probabilities of ``model`` on a dict of arrays, in batches."""
+    n = len(next(iter(inputs.values())))
+    parts = []
+    for start in range(0, n, batch_size):
+        out = model({name: x[start:start + batch_size] for name, x in inputs.items()})
+        if isinstance(out, dict):
+            if output is None:
+                if len(out) != 1:
+                    raise ValueError(f"the model returns {sorted(out)}: name one with output=")
+                output = next(iter(out))
+            if output not in out:
+                raise ValueError(f"output {output!r} is not among the model's outputs {sorted(out)}")
+            out = out[output]
+        parts.append(np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64))
+    probabilities = np.concatenate(parts)
+    if probabilities.ndim != 2 or len(probabilities) != n:
+        raise ValueError(
+            f"the model must return (batch, classes) probabilities; got shape {probabilities.shape}"
+        )
+    return probabilities
+
+
+def _targets(probabilities, target):
+    """The class explained for each example: the predicted one unless given."""
+    n, classes = probabilities.shape
+    if target is None:
+        return probabilities.argmax(axis=1)
+    target = np.broadcast_to(np.asarray(target), (n,)) if np.ndim(target) == 0 else np.asarray(target)
+    if target.shape != (n,) or not np.issubdtype(target.dtype, np.integer):
+        raise ValueError(f"target must be an integer or ({n},) integers; got {target!r}")
+    if target.min() < 0 or target.max() >= classes:
+        raise ValueError(f"target classes must lie in [0, {classes}); got {target.tolist()}")
+    return target
+
+
+def _starts(size, patch, stride):
+    """Patch offsets along one axis: every ``stride``, the last one flush with the edge."""
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
+
+
+def occlusion_map(model, inputs, modality="image", patch=8, stride=4, fill=0.5, target=None,
+                  output=None, batch_size=256):
+    """Drop in a class's probability when a square patch of an image is hidden.
+
+    For every position of a ``patch x patch`` square (moved by ``stride``
+    pixels, the last row and column of positions flush with the edges), the
+    square is painted with ``fill`` in every channel, the other modalities are
+    kept, and the drop ``p(target | inputs) - p(target | occluded inputs)`` is
+    recorded. A pixel's value is the mean drop over the positions that cover it.
+
+    Args:
+        model: callable on a dict of modalities returning ``(batch, classes)``
+            probabilities or a dict holding them (e.g. a ``FusionNetwork``).
+        inputs: dict of modality arrays, each with ``n`` examples.
+        modality: the image modality to occlude, ``(n, height, width, channels)``.
+        patch: side of the square in pixels, from 1 to the image's shorter side.
+        stride: step between patch positions in pixels (>= 1).
+        fill: value painted into the square (0.5: mid grey on ``[0, 1]`` images).
+        target: class to explain, an int or ``(n,)`` ints; ``None``: the class
+            the model predicts for the unoccluded inputs.
+        output: key of the probabilities when the model returns a dict with
+            several entries.
+        batch_size: occluded copies scored per model call.
+
+    Returns:
+        ``(n, height, width)`` float32 maps; positive where hiding the pixels
+        lowers the probability of the target class.
+
+    Raises:
+        ValueError: on a missing modality, an image that is not rank 4, a patch
+            or stride out of range, or a bad target.
+    """
+    inputs = _as_dict(inputs, modality, "occlusion_map")
+    images = inputs[modality]
+    check_rank(images.shape, 4, modality=modality, expected="images (batch, height, width, channels)")
+    n, height, width = images.shape[:3]
+    if not isinstance(patch, (int, np.integer)) or not 1 <= patch <= min(height, width):
+        raise ValueError(f"patch must be an integer from 1 to {min(height, width)}; got {patch!r}")
+    if not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"stride must be a positive integer; got {stride!r}")
+    base = _probabilities(model, inputs, output, batch_size)
+    target = _targets(base, target)
+    positions = [(top, left) for top in _starts(height, patch, stride)
+                 for left in _starts(width, patch, stride)]
+    maps = np.zeros((n, height, width), np.float64)
+    counts = np.zeros((height, width), np.float64)
+    for top, left in positions:
+        counts[top:top + patch, left:left + patch] += 1
+    for i in range(n):
+        copies = np.repeat(images[i:i + 1], len(positions), axis=0)
+        for k, (top, left) in enumerate(positions):
+            copies[k, top:top + patch, left:left + patch, :] = fill
+        batch = {name: (copies if name == modality
+                        else np.repeat(x[i:i + 1], len(positions), axis=0))
+                 for name, x in inputs.items()}
+        drops = base[i, target[i]] - _probabilities(model, batch, output, batch_size)[:, target[i]]
+        for drop, (top, left) in zip(drops, positions):
+            maps[i, top:top + patch, left:left + patch] += drop
+    return (maps / counts).astype(np.float32)
+
+
+def token_importance(model, inputs, modality="caption", pad=0, target=None, output=None,
+                     batch_size=256):
+    """Drop in a class's probability when each token of a sequence is removed.
+
+    Each non-padding token is replaced by ``pad`` in turn (the other tokens and
+    modalities kept) and the drop ``p(target | inputs) - p(target | without the
+    token)`` is recorded. Padding positions score 0.
+
+    Args:
+        model: callable on a dict of modalities returning ``(batch, classes)``
+            probabilities or a dict holding them.
+        inputs: dict of modality arrays, each with ``n`` examples.
+        modality: the token modality, ``(n, length)`` integer ids.
+        pad: the padding id (masked by the course's token encoders).
+        target: class to explain, an int or ``(n,)`` ints; ``None``: the
+            predicted class.
+        output: key of the probabilities when the model returns several.
+        batch_size: copies scored per model call.
+
+    Returns:
+        ``(n, length)`` float32 scores; positive where removing the token
+        lowers the probability of the target class.
+
+    Raises:
+        ValueError: on a missing modality, tokens that are not ``(n, length)``
+            integers, or a bad target.
+    """
+    inputs = _as_dict(inputs, modality, "token_importance")
+    tokens = inputs[modality]
+    check_rank(tokens.shape, 2, modality=modality, expected="token ids (batch, length)")
+    if not np.issubdtype(tokens.dtype, np.integer):
+        raise ValueError(f"modality {modality!r} must hold integer token ids; got {tokens.dtype}")
+    base = _probabilities(model, inputs, output, batch_size)
+    target = _targets(base, target)
+    scores = np.zeros(tokens.shape, np.float64)
+    for i in range(len(tokens)):
+        where = np.nonzero(tokens[i] != pad)[0]
+        if len(where) == 0:
+            continue
+        copies = np.repeat(tokens[i:i + 1], len(where), axis=0)
+        copies[np.arange(len(where)), where] = pad
+        batch = {name: (copies if name == modality
+                        else np.repeat(x[i:i + 1], len(where), axis=0))
+                 for name, x in inputs.items()}
+        probabilities = _probabilities(model, batch, output, batch_size)
+        scores[i, where] = base[i, target[i]] - probabilities[:, target[i]]
+    return scores.astype(np.float32)
