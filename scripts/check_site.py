@@ -39,6 +39,8 @@ SKIP_SOURCE_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 #: Elements that myst-nb renders for stderr streams and exceptions.
 ERROR_SELECTOR = ".output.stderr, div.output.traceback, .cell_output .traceback"
 TRACEBACK_TEXT = "Traceback (most recent call last)"
+MIN_ARTICLE_TEXT = 200  # characters; a page that failed to render holds little more than its title
+_ARTICLE_TEXT_JS = "const a = document.querySelector('article'); return a ? a.innerText : '';"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -112,20 +114,25 @@ def check_links(site_dir: str | os.PathLike) -> list[str]:
     return problems
 
 
-def chapter_pages(site_dir: str | os.PathLike) -> list[str]:
-    """Site-relative paths of the HTML pages built from notebooks.
+def source_pages(site_dir: str | os.PathLike, kinds=(".ipynb", ".md")) -> list[str]:
+    """Site-relative paths of the HTML pages built from source files of ``kinds``.
 
     Jupyter Book copies each source file to ``_sources/`` (for example
-    ``_sources/book/intro.ipynb``), so notebooks are found there.
+    ``_sources/book/intro.ipynb``, or ``intro.ipynb.txt``), so they are found there.
     """
     sources = Path(site_dir) / "_sources"
     pages = []
     for src in sorted(sources.rglob("*")):
-        rel = src.relative_to(sources).as_posix()
-        for suffix in (".ipynb", ".ipynb.txt"):
+        rel = src.relative_to(sources).as_posix().removesuffix(".txt")
+        for suffix in kinds:
             if rel.endswith(suffix):
                 pages.append(rel[: -len(suffix)] + ".html")
     return pages
+
+
+def chapter_pages(site_dir: str | os.PathLike) -> list[str]:
+    """Site-relative paths of the HTML pages built from notebooks (the chapters)."""
+    return source_pages(site_dir, kinds=(".ipynb",))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -208,6 +215,9 @@ def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
     figures = sum(1 for _, complete, width in images if complete and width)
     if chapter and not figures:
         problems.append("no figure image in the article")
+    text = driver.execute_script(_ARTICLE_TEXT_JS) or ""
+    if len(text.strip()) < MIN_ARTICLE_TEXT:
+        problems.append(f"the article holds {len(text.strip())} characters of text")
     errors = driver.execute_script(f"return document.querySelectorAll({ERROR_SELECTOR!r}).length")
     if errors:
         problems.append(f"{errors} error output(s) ({ERROR_SELECTOR})")
@@ -228,10 +238,14 @@ def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
 
 
 def check_browser(site_dir: str | os.PathLike) -> int:
-    """Check the home page and every chapter page; return the number of failed pages."""
+    """Check the home page and every page of the book; return the number of failed pages.
+
+    Chapter pages (from notebooks) must also show at least one figure.
+    """
     site = Path(site_dir).resolve()
     shots = site.parent / "screenshots"
     chapters = chapter_pages(site)
+    pages = source_pages(site)
     if not chapters:
         print(f"FAIL no chapter pages found under {site / '_sources'}")
         return 1
@@ -240,7 +254,7 @@ def check_browser(site_dir: str | os.PathLike) -> int:
     driver = _make_driver()
     failed = 0
     try:
-        for page in ["index.html"] + chapters:
+        for page in ["index.html"] + pages:
             if not (site / page).is_file():
                 print(f"FAIL {page}  missing")
                 failed += 1
