@@ -9,6 +9,7 @@ and dtypes by tracing ``call``).
 import keras
 from keras import layers, ops
 
+from crossmodal.encoders import build_in_sequence
 from crossmodal.validation import check_rank
 
 
@@ -41,11 +42,7 @@ class VectorDecoder(layers.Layer):
 
     def build(self, input_shape):
         check_rank(input_shape, 2, modality=self.name, expected=self.EXPECTED)
-        width = input_shape[-1]
-        for dense, h in zip(self.dense, self.hidden):
-            dense.build((input_shape[0], width))
-            width = h
-        self.out.build((input_shape[0], width))
+        build_in_sequence([*self.dense, self.out], input_shape)
 
     def call(self, z):
         check_rank(z, 2, modality=self.name, expected=self.EXPECTED)

@@ -11,6 +11,15 @@ from keras import layers, ops
 from crossmodal.validation import check_rank
 
 
+def build_in_sequence(stack, input_shape):
+    """Build layers that are applied one after another (an MLP); return the output shape."""
+    shape = tuple(input_shape)
+    for layer in stack:
+        layer.build(shape)
+        shape = layer.compute_output_shape(shape)
+    return shape
+
+
 @keras.saving.register_keras_serializable(package="crossmodal")
 class ImageEncoder(layers.Layer):
     """A small CNN: ``(batch, height, width, channels)`` floats -> ``(batch, dim)``.
@@ -142,11 +151,7 @@ class VectorEncoder(layers.Layer):
 
     def build(self, input_shape):
         check_rank(input_shape, 2, modality=self.name, expected=self.EXPECTED)
-        width = input_shape[-1]
-        for dense, h in zip(self.dense, self.hidden):
-            dense.build((input_shape[0], width))
-            width = h
-        self.project.build((input_shape[0], width))
+        build_in_sequence([*self.dense, self.project], input_shape)
 
     def call(self, x, training=None):
         check_rank(x, 2, modality=self.name, expected=self.EXPECTED)

@@ -6,6 +6,7 @@ raises ``AssertionError`` with a hint at the first wrong answer, or returns
 """
 
 import numpy as np
+from sklearn.metrics import average_precision_score
 
 from crossmodal.datasets.text import bag_of_words
 from crossmodal.evaluation import recall_at_k
@@ -215,14 +216,6 @@ def check_fixed_autoencoder(fn):
     return _passed("fixed_autoencoder")
 
 
-def _average_precision(scores, positives):
-    """Mean over the positives of the precision at each one's rank (highest score first)."""
-    order = np.argsort(-np.asarray(scores, float), kind="stable")
-    hits = np.asarray(positives, bool)[order]
-    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float(precision[hits].mean())
-
-
 def check_average_precision(fn):
     """Chapter "Frontiers and challenges": ``fn(scores, positives)`` -> average precision.
 
@@ -243,7 +236,7 @@ def check_average_precision(fn):
         (random_scores, random_scores + rng.normal(size=60) > 0.5, "60 noisy scores"),
     ]
     for scores, positives, what in cases:
-        want = _average_precision(scores, positives)
+        want = average_precision_score(positives, scores)
         got = float(fn(scores.copy(), positives.copy()))
         assert np.isclose(got, want, atol=1e-6), (
             f"{what}: expected {want:.4f}, got {got:.4f} (rank by decreasing score, and "

@@ -64,6 +64,14 @@ def _targets(probabilities, target):
     return target
 
 
+def _drops(model, inputs, i, modality, copies, base, target, output, batch_size):
+    """``p(target | example i) - p(target | each copy)``: ``copies`` replace ``modality``
+    of example ``i``, its other modalities repeated alongside."""
+    batch = {name: copies if name == modality else np.repeat(x[i:i + 1], len(copies), axis=0)
+             for name, x in inputs.items()}
+    return base[i, target[i]] - _probabilities(model, batch, output, batch_size)[:, target[i]]
+
+
 def _starts(size, patch, stride):
     """Patch offsets along one axis: every ``stride``, the last one flush with the edge."""
     starts = list(range(0, size - patch + 1, stride))
@@ -124,10 +132,7 @@ def occlusion_map(model, inputs, modality="image", patch=8, stride=4, fill=0.5, 
         copies = np.repeat(images[i:i + 1], len(positions), axis=0)
         for k, (top, left) in enumerate(positions):
             copies[k, top:top + patch, left:left + patch, :] = fill
-        batch = {name: (copies if name == modality
-                        else np.repeat(x[i:i + 1], len(positions), axis=0))
-                 for name, x in inputs.items()}
-        drops = base[i, target[i]] - _probabilities(model, batch, output, batch_size)[:, target[i]]
+        drops = _drops(model, inputs, i, modality, copies, base, target, output, batch_size)
         for drop, (top, left) in zip(drops, positions):
             maps[i, top:top + patch, left:left + patch] += drop
     return (maps / counts).astype(np.float32)
@@ -174,9 +179,6 @@ def token_importance(model, inputs, modality="caption", pad=0, target=None, outp
             continue
         copies = np.repeat(tokens[i:i + 1], len(where), axis=0)
         copies[np.arange(len(where)), where] = pad
-        batch = {name: (copies if name == modality
-                        else np.repeat(x[i:i + 1], len(where), axis=0))
-                 for name, x in inputs.items()}
-        probabilities = _probabilities(model, batch, output, batch_size)
-        scores[i, where] = base[i, target[i]] - probabilities[:, target[i]]
+        scores[i, where] = _drops(model, inputs, i, modality, copies, base, target, output,
+                                  batch_size)
     return scores.astype(np.float32)
