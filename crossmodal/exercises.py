@@ -243,3 +243,35 @@ def check_average_precision(fn):
             f"average the precision at the rank of each positive, not at every rank)"
         )
     return _passed("average_precision")
+
+
+def check_film(fn):
+    """Chapter "Cross-modal reasoning": ``fn(features, gamma, beta)`` -> FiLM in NumPy.
+
+    ``features`` is ``(batch, height, width, channels)``, ``gamma`` and
+    ``beta`` are ``(batch, channels)``; the result must be
+    ``features * (1 + gamma) + beta``, each channel of each example scaled
+    and shifted by its own pair, the same at every position.
+    """
+    rng = np.random.default_rng(13)
+    features = rng.normal(size=(2, 3, 4, 5))
+    zeros = np.zeros((2, 5))
+    cases = [
+        (features, zeros, zeros, features, "zero gamma and beta must give the features back"),
+        (np.ones((1, 2, 2, 2)), np.array([[1.0, -1.0]]), np.array([[0.5, 2.0]]),
+         np.broadcast_to([1.0 * 2 + 0.5, 0.0 + 2.0], (1, 2, 2, 2)),
+         "gamma scales as (1 + gamma), beta shifts"),
+    ]
+    gamma, beta = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+    cases.append((features, gamma, beta,
+                  features * (1 + gamma[:, None, None, :]) + beta[:, None, None, :],
+                  "each example and channel has its own gamma and beta, shared by positions"))
+    for x, g, b, want, what in cases:
+        got = np.asarray(fn(x, g, b), dtype=float)
+        assert got.shape == want.shape, (
+            f"expected shape {want.shape} (the features' shape); got {got.shape}")
+        assert np.allclose(got, want, atol=1e-6), (
+            f"{what}: expected {np.round(want.reshape(-1)[:4], 3).tolist()}..., got "
+            f"{np.round(got.reshape(-1)[:4], 3).tolist()}... (broadcast gamma[:, None, None, :])"
+        )
+    return _passed("film")

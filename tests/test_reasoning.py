@@ -11,6 +11,7 @@ from crossmodal.datasets import (
     make_scenes, question_code,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
+from crossmodal.exercises import check_film
 from crossmodal.models import ConcatVQA, FiLMNetwork, QuestionOnly, RelationNetwork
 from crossmodal.models.reasoning import FiLM, add_coordinates, add_global_average
 from test_shapes import _expected_answer
@@ -216,6 +217,14 @@ def test_training_lowers_the_loss():
                   loss={"answer": "sparse_categorical_crossentropy"})
     history = model.fit(inputs, targets, batch_size=64, epochs=4, verbose=0).history["loss"]
     assert history[-1] < history[0], history
+
+
+def test_film_checker_accepts_film_and_rejects_a_shared_scale():
+    assert check_film(lambda f, g, b: f * (1 + g[:, None, None, :]) + b[:, None, None, :])
+    with pytest.raises(AssertionError, match="gamma"):
+        check_film(lambda f, g, b: f * (1 + g.mean()) + b[:, None, None, :])
+    with pytest.raises(AssertionError, match="must give the features back"):
+        check_film(lambda f, g, b: f * g[:, None, None, :] + b[:, None, None, :])
 
 
 def test_global_average_is_copied_to_every_cell():
