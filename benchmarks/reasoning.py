@@ -11,7 +11,8 @@ CNN + concatenation baseline of the same seed, and the training time.
     python benchmarks/reasoning.py                      # the quick settings
     python benchmarks/reasoning.py --seeds 0 1          # FiLM vs concat on two seeds
     python benchmarks/reasoning.py --models concat relation film-tokens --examples 600000 \
-        --csv benchmarks/results/reasoning_long.csv   # the longer runs the book quotes
+        --csv benchmarks/results/reasoning_long.csv \
+        --save benchmarks/results   # the longer runs the book quotes and looks inside
 """
 
 import argparse
@@ -64,8 +65,12 @@ def answer_ids(asked):
     return np.array([ANSWERS.index(a) for a in asked["answer"]])
 
 
-def train_and_score(name, examples, seed, test, n_scenes, batch_size=128):
-    """Train one model on ``examples`` questions about ``n_scenes`` scenes; test accuracy."""
+def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=None):
+    """Train one model on ``examples`` questions about ``n_scenes`` scenes; test accuracy.
+
+    With ``save`` (a folder), the trained model is also saved there as
+    ``{name}-seed{seed}.keras``.
+    """
     runtime.seed_everything(seed)
     _, form, share = MODELS[name]
     model = build(name)
@@ -77,6 +82,9 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128):
     start = time.perf_counter()
     model.fit(data, verbose=0)
     seconds = time.perf_counter() - start
+    if save:
+        os.makedirs(save, exist_ok=True)
+        model.save(os.path.join(save, f"{name}-seed{seed}.keras"))
     scenes, asked, forms = test
     predicted = model.predict({"image": scenes["image"][asked["scene_index"]],
                                "question": forms[form]},
@@ -89,13 +97,14 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--examples", type=int, default=250_000,
+    parser.add_argument("--examples", type=int, default=400_000,
                         help="training questions of concat and FiLM (question-only: 40%%)")
     parser.add_argument("--models", nargs="+", default=["question-only", "concat", "film"],
                         choices=sorted(MODELS))
     parser.add_argument("--scenes", type=int, default=10_000, help="training scenes")
     parser.add_argument("--test", type=int, default=3000, help="test scenes (one question each)")
     parser.add_argument("--csv", help="also append the rows to this CSV file (for the book)")
+    parser.add_argument("--save", help="also save every trained model in this folder (.keras)")
     args = parser.parse_args()
     print(runtime.device_report(), "| examples:", args.examples, "| seeds:", args.seeds)
     test = questions(args.test, 1, seed=999_999)
@@ -104,7 +113,8 @@ def main():
     for seed in args.seeds:
         scores = {}
         for name in args.models:
-            scores[name] = train_and_score(name, args.examples, seed, test, args.scenes)
+            scores[name] = train_and_score(name, args.examples, seed, test, args.scenes,
+                                           save=args.save)
             nonrel, rel, seconds = scores[name]
             gap = f"{rel - scores['concat'][1]:+13.3f}" if "concat" in scores else f"{'':>13}"
             print(f"{seed:>4}  {name:<14} {nonrel:8.3f} {rel:8.3f} {gap} {seconds:8.1f}",

@@ -139,6 +139,35 @@ def test_relation_network_pairs_every_cell_with_every_cell():
     assert wide.pair_count == (8 * 8) ** 2
 
 
+def test_relation_network_applies_g_to_every_concatenated_pair():
+    model = RelationNetwork(VectorEncoder(4), filters=(3, 3, 3), g_units=(5, 2), hidden=(4,))
+    inputs = _inputs(n=2)
+    relations = np.asarray(model.relations(inputs))
+    objects = np.asarray(model.objects(inputs["image"]))  # (2, 16, 5)
+    question = np.asarray(model.question_encoder(inputs["question"]))  # (2, 4)
+    (k0, b0), (k1, b1) = [(np.asarray(d.kernel), np.asarray(d.bias)) for d in model.g]
+    for example, i, j in [(0, 0, 0), (0, 3, 12), (1, 15, 2), (1, 7, 7)]:
+        pair = np.concatenate([objects[example, i], objects[example, j], question[example]])
+        want = np.maximum(np.maximum(pair @ k0 + b0, 0) @ k1 + b1, 0)
+        np.testing.assert_allclose(relations[example, i, j], want, rtol=1e-4, atol=1e-5)
+
+
+def test_pair_importance_is_the_drop_when_one_pair_leaves_the_sum():
+    model = _small(RelationNetwork)
+    inputs = _inputs(n=3)
+    importance = np.asarray(model.pair_importance(inputs))
+    assert importance.shape == (3, 16, 16)
+    relations = np.asarray(model.relations(inputs))
+    total = relations.sum(axis=(1, 2))
+    given = np.asarray(model(inputs)["answer"])
+    for example, i, j in [(0, 0, 5), (1, 9, 9), (2, 15, 0)]:
+        answer = given[example].argmax()
+        without = total[example] - relations[example, i, j]
+        kept = np.asarray(model._head(without[None])["answer"])[0, answer]
+        np.testing.assert_allclose(importance[example, i, j], given[example, answer] - kept,
+                                   atol=1e-5)
+
+
 def test_film_with_zero_parameters_is_the_identity():
     rng = np.random.default_rng(0)
     features = rng.normal(size=(3, 5, 4, 6)).astype("float32")

@@ -53,6 +53,18 @@ def add_global_average(features):
     return ops.concatenate([features, ops.broadcast_to(average, ops.shape(features))], axis=-1)
 
 
+def pool_positions(features):
+    """The average and the maximum of every channel over positions.
+
+    ``(batch, height, width, channels)`` -> ``(batch, 2 * channels)``. The
+    average can count (how much of a feature the scene holds); the maximum
+    keeps the strongest single cell (for instance the one object that most
+    resembles what a question asks for).
+    """
+    return ops.concatenate([ops.mean(features, axis=(1, 2)), ops.max(features, axis=(1, 2))],
+                           axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="crossmodal")
 class ConvFeatures(layers.Layer):
     """A CNN that keeps the spatial layout: images -> a feature map.
@@ -211,8 +223,10 @@ class QuestionOnly(_VQAModel):
 class ConcatVQA(_VQAModel):
     """CNN and question encoder, concatenated, then an MLP: fusion without relations.
 
-    The feature map is averaged over positions into one vector, concatenated
-    with the question's encoding and classified.
+    The feature map is pooled over positions into one vector (its average and
+    its maximum, ``pool_positions``), concatenated with the question's
+    encoding and classified. The pooling is the same as ``FiLMNetwork``'s;
+    what differs is that the question arrives only after it.
 
     Args:
         question_encoder: layer mapping the question to ``(batch, dim)``.
@@ -221,7 +235,7 @@ class ConcatVQA(_VQAModel):
         answers: number of answers.
     """
 
-    def __init__(self, question_encoder, filters=(24, 24, 24), hidden=(128,),
+    def __init__(self, question_encoder, filters=(16, 16, 16), hidden=(128,),
                  answers=len(ANSWERS), **kwargs):
         super().__init__(question_encoder, hidden=hidden, answers=answers, **kwargs)
         self.filters = tuple(filters)
@@ -229,7 +243,7 @@ class ConcatVQA(_VQAModel):
 
     def call(self, inputs, training=None):
         inputs = self._inputs(inputs)
-        pooled = ops.mean(self.features(inputs["image"], training=training), axis=(1, 2))
+        pooled = pool_positions(self.features(inputs["image"], training=training))
         question = self._question(inputs["question"], training)
         return self._head(ops.concatenate([pooled, question], axis=-1))
 
@@ -244,15 +258,19 @@ class FiLMNetwork(_VQAModel):
     Each layer ``i`` reads the map (from the second layer on, with x and y
     coordinate channels appended) and computes
     ``x = relu(FiLM(BN(conv3x3(x)), q))``, batch normalisation without its
-    own scale and shift (FiLM supplies them); 2x2 average pooling follows
-    while the map is larger than ``cells x cells``. The last layer also reads
-    the map's average over positions, copied to every cell, so that each
-    cell can compare itself with the named object wherever that object is.
-    Average pooling over positions, concatenation with the question's
-    encoding and the MLP head give the answer. Modulating from the first
-    layer lets the question pick out its object's colour before any pooling
-    mixes the objects. With zero FiLM parameters (``gamma = beta = 0``) each
-    modulation is the identity.
+    own scale and shift (FiLM supplies them). 2x2 pooling follows while the
+    map is larger than ``cells x cells``: the maximum after the first layer,
+    which keeps a corner or an edge seen at full resolution (telling small
+    circles from squares), the average after later ones, which keeps counts.
+    The last layer also reads the map's average over positions, copied to
+    every cell, so that each cell can compare itself with the named object
+    wherever that object is. Pooling over positions (average and maximum,
+    ``pool_positions``), concatenation with the question's encoding and the
+    MLP head give the answer: because the question has already shaped every
+    cell, the maximum can pick out, say, the circle nearest the named object.
+    Modulating from the first layer lets the question pick out its object's
+    colour before any pooling mixes the objects. With zero FiLM parameters
+    (``gamma = beta = 0``) each modulation is the identity.
 
     Args:
         question_encoder: layer mapping the question to ``(batch, dim)``.
@@ -263,7 +281,7 @@ class FiLMNetwork(_VQAModel):
         answers: number of answers.
     """
 
-    def __init__(self, question_encoder, filters=(24,) * 6, cells=8, hidden=(128,),
+    def __init__(self, question_encoder, filters=(16,) * 6, cells=8, hidden=(128,),
                  answers=len(ANSWERS), **kwargs):
         super().__init__(question_encoder, hidden=hidden, answers=answers, **kwargs)
         self.filters = tuple(filters)
@@ -273,6 +291,7 @@ class FiLMNetwork(_VQAModel):
         self.norms = [layers.BatchNormalization(center=False, scale=False, name=f"norm{i}")
                       for i in range(len(self.filters))]
         self.films = [FiLM(name=f"film{i}") for i in range(len(self.filters))]
+        self.first_pool = layers.MaxPooling2D(2)
         self.pool = layers.AveragePooling2D(2)
 
     def feature_maps(self, inputs, training=None):
@@ -287,12 +306,12 @@ class FiLMNetwork(_VQAModel):
             x = conv(add_coordinates(x) if i else x)
             x = ops.relu(film(norm(x, training=training), question))
             if x.shape[1] > self.cells:
-                x = self.pool(x)
+                x = (self.pool if i else self.first_pool)(x)
         return x, question
 
     def classify(self, maps, question):
-        """The answer from ``feature_maps``' output: average pooling, the question, the head."""
-        return self._head(ops.concatenate([ops.mean(maps, axis=(1, 2)), question], axis=-1))
+        """The answer from ``feature_maps``' output: pooling, the question, the head."""
+        return self._head(ops.concatenate([pool_positions(maps), question], axis=-1))
 
     def call(self, inputs, training=None):
         return self.classify(*self.feature_maps(inputs, training=training))
@@ -337,21 +356,53 @@ class RelationNetwork(_VQAModel):
         return ops.reshape(maps, (-1, maps.shape[1] * maps.shape[2], maps.shape[3]))
 
     def relations(self, inputs, training=None):
-        """g over every pair: ``(batch, cells, cells, g_units[-1])``."""
+        """g over every pair: ``(batch, cells, cells, g_units[-1])``.
+
+        g's first layer is linear in ``[o_i; o_j; q]`` before its ReLU, so
+        it is computed as ``o_i A + o_j B + (q C + b)`` from one product per
+        cell and one per question, then broadcast over the pairs: the same
+        numbers as applying it to every concatenated pair, without building
+        them.
+        """
         inputs = self._inputs(inputs)
         objects = self.objects(inputs["image"], training=training)
-        question = self._question(inputs["question"], training)
-        cells = objects.shape[1]
-        left = ops.repeat(objects[:, :, None, :], cells, axis=2)  # o_i
-        right = ops.repeat(objects[:, None, :, :], cells, axis=1)  # o_j
-        q = ops.repeat(ops.repeat(question[:, None, None, :], cells, axis=1), cells, axis=2)
-        x = ops.concatenate([left, right, ops.cast(q, objects.dtype)], axis=-1)
-        for dense in self.g:
+        question = ops.cast(self._question(inputs["question"], training), objects.dtype)
+        first = self.g[0]
+        channels = objects.shape[-1]
+        if not first.built:
+            first.build((None, 2 * channels + question.shape[-1]))
+        kernel = ops.cast(first.kernel, objects.dtype)
+        left = ops.matmul(objects, kernel[:channels])  # o_i A: (batch, cells, units)
+        right = ops.matmul(objects, kernel[channels:2 * channels])  # o_j B
+        asked = ops.matmul(question, kernel[2 * channels:]) + ops.cast(first.bias, objects.dtype)
+        x = ops.relu(left[:, :, None, :] + right[:, None, :, :] + asked[:, None, None, :])
+        for dense in self.g[1:]:
             x = dense(x)
         return x
 
     def call(self, inputs, training=None):
         return self._head(ops.sum(self.relations(inputs, training=training), axis=(1, 2)))
+
+    def pair_importance(self, inputs):
+        """How much each pair of cells supports the answer given: ``(batch, cells, cells)``.
+
+        Entry ``(i, j)`` is ``p(a) - p(a | pair (i, j) left out of the sum)``
+        for the answer ``a`` the model gives: the drop in its probability
+        when ``g(o_i, o_j, q)`` is removed from the sum the head reads.
+        Positive pairs support the answer; the cells are in row-major order
+        of the feature map. Taught in the chapter "Cross-modal reasoning".
+        """
+        relations = self.relations(inputs)
+        batch, cells, units = ops.shape(relations)[0], relations.shape[1], relations.shape[-1]
+        total = ops.sum(relations, axis=(1, 2))
+        probs = self._head(total)["answer"]
+        answer = ops.argmax(probs, axis=-1)
+        given = ops.take_along_axis(probs, answer[:, None], axis=-1)  # (batch, 1)
+        without = total[:, None, None, :] - relations  # (batch, cells, cells, units)
+        probs = self._head(ops.reshape(without, (-1, units)))["answer"]
+        probs = ops.reshape(probs, (batch, cells * cells, -1))
+        kept = ops.take_along_axis(probs, answer[:, None, None], axis=-1)[..., 0]
+        return ops.reshape(given - kept, (batch, cells, cells))
 
     def get_config(self):
         return {**super().get_config(), "filters": list(self.filters),
