@@ -97,7 +97,7 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--examples", type=int, default=400_000,
+    parser.add_argument("--examples", type=int, default=300_000,
                         help="training questions of concat and FiLM (question-only: 40%%)")
     parser.add_argument("--models", nargs="+", default=["question-only", "concat", "film"],
                         choices=sorted(MODELS))
