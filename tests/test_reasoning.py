@@ -14,7 +14,9 @@ from crossmodal.datasets import (
 from crossmodal.encoders import TokenEncoder, VectorEncoder
 from crossmodal.exercises import check_film
 from crossmodal.models import ConcatVQA, FiLMNetwork, QuestionOnly, RelationNetwork
-from crossmodal.models.reasoning import FiLM, add_coordinates, add_global_average
+from crossmodal.models.reasoning import (
+    FiLM, add_coordinates, add_global_average, pool_positions,
+)
 from test_shapes import _expected_answer
 
 COLOUR_NAMES = tuple(COLOURS)
@@ -200,6 +202,12 @@ def test_film_network_reads_the_question_only_through_its_film_layers():
     film.project.kernel.assign(np.ones(film.project.kernel.shape, "float32"))
     assert not np.allclose(np.asarray(model.feature_maps(other)[0]),
                            np.asarray(model.feature_maps(inputs)[0]), atol=1e-3)
+
+
+def test_pooling_keeps_each_channels_average_and_maximum():
+    features = np.array([[[[1.0, -2.0], [3.0, 0.0]], [[5.0, 4.0], [-1.0, 2.0]]]], "float32")
+    out = np.asarray(pool_positions(features))  # (1, 2, 2, 2) -> (1, 4)
+    np.testing.assert_allclose(out, [[2.0, 1.0, 5.0, 4.0]])  # averages, then maxima
 
 
 def test_coordinates_run_from_minus_one_to_one():
