@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 import crossmodal as cm
-from crossmodal.datasets import ANSWERS, caption_vectorizer, make_scenes
+from crossmodal.datasets import answer_ids, caption_vectorizer, make_scenes
 
 SETTINGS = [("float32", False), ("float32", True), ("mixed_float16", False),
             ("mixed_float16", True)]
@@ -43,7 +43,7 @@ def _models(scenes, tokens, vocabulary):
     from crossmodal.models.reasoning import FiLMNetwork
 
     image, label = scenes["image"], scenes["label"]
-    answers = np.array([ANSWERS.index(a) for a in scenes["answer"]])
+    answers = answer_ids(scenes["answer"])
     return {
         "autoencoder": (
             lambda: MultimodalAutoencoder(

@@ -25,7 +25,7 @@ import numpy as np
 
 from crossmodal import runtime
 from crossmodal.datasets import (
-    ANSWERS, RELATIONAL, ask_questions, caption_vectorizer, indexed_dataset, make_scenes,
+    RELATIONAL, answer_ids, ask_questions, caption_vectorizer, indexed_dataset, make_scenes,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
 from crossmodal.models.reasoning import ConcatVQA, FiLMNetwork, QuestionOnly, RelationNetwork
@@ -61,10 +61,6 @@ def build(name):
     return model
 
 
-def answer_ids(asked):
-    return np.array([ANSWERS.index(a) for a in asked["answer"]])
-
-
 def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=None):
     """Train one model on ``examples`` questions about ``n_scenes`` scenes; test accuracy.
 
@@ -77,7 +73,7 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
     per_scene = max(1, round(examples * share / n_scenes))
     scenes, asked, forms = questions(n_scenes, per_scene, seed=100 + seed)
     data = indexed_dataset({"image": scenes["image"]}, asked["scene_index"],
-                           {"question": forms[form]}, {"answer": answer_ids(asked)},
+                           {"question": forms[form]}, {"answer": answer_ids(asked["answer"])},
                            batch_size=batch_size, seed=seed)
     start = time.perf_counter()
     model.fit(data, verbose=0)
@@ -89,7 +85,7 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
     predicted = model.predict({"image": scenes["image"][asked["scene_index"]],
                                "question": forms[form]},
                               batch_size=512, verbose=0)["answer"].argmax(axis=-1)
-    right = predicted == answer_ids(asked)
+    right = predicted == answer_ids(asked["answer"])
     relational = np.isin(asked["question_type"], RELATIONAL)
     return float(right[~relational].mean()), float(right[relational].mean()), seconds
 

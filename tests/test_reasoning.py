@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from crossmodal.datasets import (
-    ANSWERS, COLOURS, QUESTION_CODE_SIZE, QUESTION_TYPES, RELATIONAL, ask_questions,
-    caption_vectorizer, make_scenes, question_code,
+    ANSWERS, COLOURS, QUESTION_CODE_SIZE, QUESTION_TYPES, RELATIONAL, answer_ids,
+    ask_questions, caption_vectorizer, make_scenes, question_code,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
 from crossmodal.exercises import check_film
@@ -85,6 +85,14 @@ def _shares(data, kind):
     answers = data["answer"][data["question_type"] == kind]
     counts = collections.Counter(answers)
     return {a: c / len(answers) for a, c in counts.items()}
+
+
+def test_answer_ids_index_answers_and_name_an_unknown_one():
+    # ANSWERS: circle, square, triangle, left, right, top, bottom, then the counts 1 to 6
+    np.testing.assert_array_equal(answer_ids(["circle", "left", "6"]), [0, 3, 12])
+    assert answer_ids(np.array(["square", "3"], dtype=object)).dtype == np.int64
+    with pytest.raises(ValueError, match="'purple'"):
+        answer_ids(["circle", "purple"])
 
 
 def test_answers_are_balanced_per_question_type():
@@ -197,9 +205,13 @@ def test_film_network_reads_the_question_only_through_its_film_layers():
     # new FiLM layers are the identity, so the map ignores the question ...
     np.testing.assert_allclose(np.asarray(model.feature_maps(other)[0]), np.asarray(maps),
                                atol=1e-6)
-    # ... until a FiLM layer learns a scale or shift
+    # ... until a FiLM layer learns a scale: gamma = sum(q) + 10, positive whatever the
+    # random encoder gives, so ReLU cannot silence the first layer for every question
     film = model.films[0]
-    film.project.kernel.assign(np.ones(film.project.kernel.shape, "float32"))
+    kernel = np.zeros(film.project.kernel.shape, "float32")
+    kernel[:, :film.channels] = 1.0
+    film.project.kernel.assign(kernel)
+    film.project.bias.assign(np.repeat([10.0, 0.0], film.channels).astype("float32"))
     assert not np.allclose(np.asarray(model.feature_maps(other)[0]),
                            np.asarray(model.feature_maps(inputs)[0]), atol=1e-3)
 
@@ -240,7 +252,7 @@ def test_recorded_models_still_load_and_answer_as_trained(path):
                 else data["question_code"])
     said = np.asarray(model.predict({"image": data["image"], "question": question},
                                     verbose=0)["answer"]).argmax(axis=-1)
-    right = said == np.array([ANSWERS.index(a) for a in data["answer"]])
+    right = said == answer_ids(data["answer"])
     relational = np.isin(data["question_type"], RELATIONAL)
     assert right[~relational].mean() > 0.55, path.name  # an untrained model: about 0.2
 
@@ -267,7 +279,7 @@ def test_training_lowers_the_loss():
     keras.utils.set_random_seed(0)
     data = make_scenes(256, seed=2, **WORLD)
     inputs = {"image": data["image"], "question": data["question_code"]}
-    targets = {"answer": np.array([ANSWERS.index(a) for a in data["answer"]])}
+    targets = {"answer": answer_ids(data["answer"])}
     model = _small(FiLMNetwork)
     model.compile(optimizer=keras.optimizers.Adam(4e-3, clipnorm=1.0),
                   loss={"answer": "sparse_categorical_crossentropy"})

@@ -418,6 +418,19 @@ def question_code(question_types, colours):
     return code
 
 
+def answer_ids(answers):
+    """Answers as class indices for training: ``(n,)`` strings -> ``(n,)`` int64 into ``ANSWERS``.
+
+    Raises:
+        ValueError: naming the first answer that is not in ``ANSWERS``.
+    """
+    index = {a: i for i, a in enumerate(ANSWERS)}
+    unknown = [a for a in answers if a not in index]
+    if unknown:
+        raise ValueError(f"answer {unknown[0]!r} is not one of ANSWERS {list(ANSWERS)}")
+    return np.array([index[a] for a in answers], dtype=np.int64)
+
+
 def ask_questions(data, *, per_scene=1, seed=0, shapes=SHAPES, colours=tuple(COLOURS),
                   question_types=QUESTION_TYPES, balance=False):
     """Ask new questions about the scenes of ``make_scenes``, several per scene.

@@ -295,7 +295,7 @@ class FiLMNetwork(_VQAModel):
         self.pool = layers.AveragePooling2D(2)
 
     def feature_maps(self, inputs, training=None):
-        """The last layer's map before pooling, ``(batch, cells, cells, filters[-1])``, and ``q``."""
+        """The last layer's map, ``(batch, cells, cells, filters[-1])``, and ``q``."""
         inputs = self._inputs(inputs)
         question = self._question(inputs["question"], training)
         x = ops.cast(inputs["image"], self.compute_dtype)
@@ -375,7 +375,7 @@ class RelationNetwork(_VQAModel):
         left = ops.matmul(objects, kernel[:channels])  # o_i A: (batch, cells, units)
         right = ops.matmul(objects, kernel[channels:2 * channels])  # o_j B
         asked = ops.matmul(question, kernel[2 * channels:]) + ops.cast(first.bias, objects.dtype)
-        x = ops.relu(left[:, :, None, :] + right[:, None, :, :] + asked[:, None, None, :])
+        x = first.activation(left[:, :, None, :] + right[:, None, :, :] + asked[:, None, None, :])
         for dense in self.g[1:]:
             x = dense(x)
         return x
