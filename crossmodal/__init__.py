@@ -5,7 +5,8 @@ vector), ``fusion`` (dict of vectors -> vector) and ``decoders`` (vector ->
 modality or prediction). ``datasets`` makes the data offline, ``evaluation``
 measures shared spaces, ``explain`` attributes decisions to parts of the
 inputs, ``plot`` draws, ``runtime`` seeds and picks the device profile,
-and ``exercises`` checks the chapters' coding exercises.
+``claims`` checks the chapters' claims on their executed numbers, and
+``exercises`` checks the chapters' coding exercises.
 """
 
 import os
@@ -13,6 +14,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from crossmodal import (  # noqa: E402
+    claims,
     datasets,
     decoders,
     encoders,
@@ -25,5 +27,5 @@ from crossmodal import (  # noqa: E402
 )
 
 __version__ = "0.1.0"
-__all__ = ["datasets", "decoders", "encoders", "evaluation", "exercises", "explain", "fusion",
+__all__ = ["claims", "datasets", "decoders", "encoders", "evaluation", "exercises", "explain", "fusion",
            "plot", "runtime"]

@@ -7,6 +7,8 @@ settings in about a minute and a GPU runs the larger "full" ones.
 
 import contextlib
 import os
+import pathlib
+import platform
 
 import keras
 import tensorflow as tf
@@ -32,16 +34,39 @@ def gpus():
     return tf.config.list_physical_devices("GPU")
 
 
+def cpu_report():
+    """The processor, its widest vector instructions and its cores, in a few words.
+
+    For example ``"AMD EPYC, AVX-512, 2 cores"``. Training runs on different CPUs
+    use different kernels and reach slightly different numbers, so every
+    recorded figure says where it came from.
+    """
+    model, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError):
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() in ("flags", "Features"):
+                flags = set(value.split())
+    vectors = ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags
+               else "NEON" if "asimd" in flags else "no AVX2")
+    return f"{model}, {vectors}, {os.cpu_count()} cores"
+
+
 def device_report():
-    """One line that says what this run trains on, e.g. ``"CPU: 2 cores"``."""
+    """One line that says what this run trains on, and with which Keras backend.
+
+    For example ``"CPU: AMD EPYC, AVX-512, 2 cores (no GPU visible), Keras on tensorflow"``.
+    """
     found = gpus()
     if not found:
-        return f"CPU: {os.cpu_count()} cores (no GPU visible)"
+        return f"CPU: {cpu_report()} (no GPU visible), Keras on {keras.backend.backend()}"
     names = []
     for gpu in found:
         details = tf.config.experimental.get_device_details(gpu)
         names.append(details.get("device_name", gpu.name))
-    return f"GPU: {len(found)} x {names[0]}"
+    return f"GPU: {len(found)} x {names[0]}, Keras on {keras.backend.backend()}"
 
 
 def profile():

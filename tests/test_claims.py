@@ -1,0 +1,85 @@
+"""crossmodal.claims: strict, record and reader modes, the log, the recorded range."""
+
+import json
+
+import pytest
+
+from crossmodal import claims
+
+CLAIM = "fusion beats the best single modality"
+
+
+@pytest.fixture(autouse=True)
+def _no_claims_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv(claims.MODE_VARIABLE, raising=False)
+    monkeypatch.delenv(claims.LOG_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)  # no benchmarks/results/claims.csv above it
+
+
+def test_a_claim_that_holds_returns_true_in_every_mode(monkeypatch):
+    for mode in claims.MODES:
+        monkeypatch.setenv(claims.MODE_VARIABLE, mode)
+        assert claims.expect(CLAIM, 0.2, above=0.1) is True
+        assert claims.expect(CLAIM, 0.05, below=0.1) is True
+
+
+def test_strict_mode_raises_with_the_claim_and_the_values(monkeypatch):
+    monkeypatch.setenv(claims.MODE_VARIABLE, "strict")
+    with pytest.raises(AssertionError, match=r"fusion beats.*0\.08.*above 0\.1.*single=0\.7"):
+        claims.expect(CLAIM, 0.08, above=0.1, single=0.7)
+    with pytest.raises(AssertionError, match="below 0.03"):
+        claims.expect(CLAIM, 0.048, below=0.03)
+    with pytest.raises(AssertionError):  # the threshold itself does not hold
+        claims.expect(CLAIM, 0.1, above=0.1)
+
+
+def test_a_reader_gets_a_warning_and_the_notebook_goes_on():
+    with pytest.warns(claims.ClaimWarning, match="In this run the value is 0.08"):
+        assert claims.expect(CLAIM, 0.08, above=0.1) is False
+
+
+def test_record_mode_is_silent_and_logs_every_claim(monkeypatch, tmp_path, recwarn):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv(claims.MODE_VARIABLE, "record")
+    monkeypatch.setenv(claims.LOG_VARIABLE, str(log))
+    assert claims.expect(CLAIM, 0.08, above=0.1) is False
+    assert claims.expect("gap closes", 0.01, below=0.03) is True
+    assert not recwarn.list
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entries == [
+        {"claim": CLAIM, "value": 0.08, "threshold": 0.1, "direction": ">", "holds": False},
+        {"claim": "gap closes", "value": 0.01, "threshold": 0.03, "direction": "<", "holds": True},
+    ]
+
+
+def test_the_warning_quotes_the_recorded_range(tmp_path):
+    record = tmp_path / "benchmarks" / "results" / "claims.csv"
+    record.parent.mkdir(parents=True)
+    record.write_text("chapter,claim,seed,variant,value,threshold,direction,cpu\n"
+                      f"fusion,{CLAIM},0,default,0.21,0.1,>,x\n"
+                      f"fusion,{CLAIM},1,avx2,0.14,0.1,>,x\n"
+                      "fusion,another claim,0,default,9,1,>,x\n")
+    assert claims.recorded_range(CLAIM) == (0.14, 0.21, 2)
+    assert claims.recorded_range("never recorded") is None
+    with pytest.warns(claims.ClaimWarning, match="Over 2 recorded runs.*between 0.14 and 0.21"):
+        claims.expect(CLAIM, 0.08, above=0.1)
+
+
+def test_bad_arguments_are_rejected(monkeypatch):
+    with pytest.raises(ValueError, match="exactly one of above= and below="):
+        claims.expect(CLAIM, 0.5)
+    with pytest.raises(ValueError, match="exactly one"):
+        claims.expect(CLAIM, 0.5, above=0.1, below=0.9)
+    with pytest.raises(ValueError, match="finite"):
+        claims.expect(CLAIM, 0.5, above=float("nan"))
+    with pytest.raises(TypeError):
+        claims.expect(CLAIM, "high", above=0.1)
+    monkeypatch.setenv(claims.MODE_VARIABLE, "loud")
+    with pytest.raises(ValueError, match="CROSSMODAL_CLAIMS must be one of"):
+        claims.expect(CLAIM, 0.5, above=0.1)
+
+
+def test_a_nan_value_fails_the_claim(monkeypatch):
+    monkeypatch.setenv(claims.MODE_VARIABLE, "strict")
+    with pytest.raises(AssertionError, match="nan"):
+        claims.expect(CLAIM, float("nan"), above=0.1)
