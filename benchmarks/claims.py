@@ -75,9 +75,11 @@ def cell_seconds(cell):
     return (parse(end) - parse(begin)).total_seconds()
 
 
-def run_chapter(chapter, seed, variant, timeout=1200):
-    """Execute one chapter; return its claims (dicts) and its timing row."""
-    notebook = with_seed(nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4), seed)
+def run_chapter(path, seed, variant, timeout=1200):
+    """Execute one chapter (a notebook's path); return its claims (dicts) and its timing row."""
+    path = pathlib.Path(path)
+    chapter = path.stem
+    notebook = with_seed(nbformat.read(path, as_version=4), seed)
     with tempfile.TemporaryDirectory() as folder:
         log = pathlib.Path(folder) / "claims.jsonl"
         env = {"CROSSMODAL_CLAIMS": "record", "CROSSMODAL_CLAIMS_LOG": str(log),
@@ -88,9 +90,10 @@ def run_chapter(chapter, seed, variant, timeout=1200):
         error, start = "", time.time()
         try:
             nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                    resources={"metadata": {"path": str(BOOK)}}).execute()
+                                    resources={"metadata": {"path": str(path.parent)}}).execute()
         except Exception as failure:  # noqa: BLE001 - recorded, the next run goes on
-            error = f"{type(failure).__name__}: {str(failure).strip().splitlines()[-1][:200]}"
+            last_line = (str(failure).strip().splitlines() or [""])[-1]
+            error = f"{type(failure).__name__}: {last_line[:200]}"
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -181,7 +184,7 @@ def main(argv=None):
     for chapter in args.chapters:
         for variant in args.variants:
             for seed in args.seeds:
-                rows, timing = run_chapter(chapter, seed, variant)
+                rows, timing = run_chapter(BOOK / f"{chapter}.ipynb", seed, variant)
                 append(args.csv, CLAIM_FIELDS, rows)
                 append(args.times, TIME_FIELDS, [timing])
                 print(f"{chapter:12s} seed {seed} {variant:11s} {timing['seconds']:6.1f} s, "

@@ -29,7 +29,9 @@ import warnings
 MODE_VARIABLE = "CROSSMODAL_CLAIMS"
 LOG_VARIABLE = "CROSSMODAL_CLAIMS_LOG"
 MODES = ("strict", "record", "warn")
-RECORD = pathlib.Path("benchmarks") / "results" / "claims.csv"
+RECORD = pathlib.Path(__file__).parent / "records" / "claims.csv"
+"""The record of every claim's value over seeds and machines, written by ``benchmarks/claims.py``
+to ``benchmarks/results/claims.csv`` and shipped with the package."""
 
 
 class ClaimWarning(UserWarning):
@@ -100,25 +102,33 @@ def _real(claim, what, number):
 def recorded_range(claim, record=None):
     """The smallest and largest value recorded for ``claim``, and how many runs, or ``None``.
 
+    ``None`` when the record has no such claim, or there is no record.
+
     Args:
         claim: the claim's text, as given to ``expect``.
-        record: the CSV written by ``benchmarks/claims.py``; by default the first
-            ``benchmarks/results/claims.csv`` found in the working folder or one of its parents.
+        record: a CSV written by ``benchmarks/claims.py``; by default ``RECORD``.
     """
-    path = pathlib.Path(record) if record is not None else _find_record()
-    if path is None or not path.is_file():
+    path = pathlib.Path(RECORD if record is None else record)
+    if not path.is_file():
         return None
     with path.open(newline="") as handle:
         values = [float(row["value"]) for row in csv.DictReader(handle) if row["claim"] == claim]
     return (min(values), max(values), len(values)) if values else None
 
 
-def _find_record():
-    here = pathlib.Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / RECORD).is_file():
-            return folder / RECORD
-    return None
+def spread(claim, value):
+    """The range of ``claim`` over the recorded runs and this run's ``value``, for the prose.
+
+    Returns ``(low, high, runs)``: the smallest and largest value among the
+    recorded ones and ``value``, and how many recorded runs there were (0 when
+    the record has none, as on the first run of a new claim).
+    """
+    value = _real(claim, "value", value)
+    span = recorded_range(claim)
+    if span is None:
+        return value, value, 0
+    low, high, runs = span
+    return min(low, value), max(high, value), runs
 
 
 def _failure_message(claim, value, direction, threshold, context):

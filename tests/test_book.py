@@ -71,3 +71,23 @@ def test_api_page_documents_every_public_name():
     for module, name, value in _public_names():
         assert module in documented, f"{module} is missing from book/api.md"
         assert value.__doc__, f"{module}.{name} has no docstring of its own"
+
+
+def _code_cells(path):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_takes_a_seed_that_benchmarks_claims_can_set(path):
+    parameters = [c for c in _code_cells(path) if "parameters" in c["metadata"].get("tags", [])]
+    assert len(parameters) == 1, "one cell tagged 'parameters'"
+    assert len(re.findall(r"^SEED = 0\b", "".join(parameters[0]["source"]), re.M)) == 1
+
+
+def test_every_claim_of_the_book_has_its_own_name():
+    names = []
+    for path in CHAPTERS:
+        for cell in _code_cells(path):
+            names += re.findall(r"expect\(\s*f?\"([^\"]+)\"", "".join(cell["source"]))
+    assert len(names) > 50
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})

@@ -13,7 +13,7 @@ CLAIM = "fusion beats the best single modality"
 def _no_claims_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(claims.MODE_VARIABLE, raising=False)
     monkeypatch.delenv(claims.LOG_VARIABLE, raising=False)
-    monkeypatch.chdir(tmp_path)  # no benchmarks/results/claims.csv above it
+    monkeypatch.setattr(claims, "RECORD", tmp_path / "no-record.csv")
 
 
 def test_a_claim_that_holds_returns_true_in_every_mode(monkeypatch):
@@ -52,15 +52,17 @@ def test_record_mode_is_silent_and_logs_every_claim(monkeypatch, tmp_path, recwa
     ]
 
 
-def test_the_warning_quotes_the_recorded_range(tmp_path):
-    record = tmp_path / "benchmarks" / "results" / "claims.csv"
-    record.parent.mkdir(parents=True)
+def test_the_warning_quotes_the_recorded_range(monkeypatch, tmp_path):
+    record = tmp_path / "claims.csv"
+    monkeypatch.setattr(claims, "RECORD", record)
     record.write_text("chapter,claim,seed,variant,value,threshold,direction,cpu\n"
                       f"fusion,{CLAIM},0,default,0.21,0.1,>,x\n"
                       f"fusion,{CLAIM},1,avx2,0.14,0.1,>,x\n"
                       "fusion,another claim,0,default,9,1,>,x\n")
     assert claims.recorded_range(CLAIM) == (0.14, 0.21, 2)
     assert claims.recorded_range("never recorded") is None
+    assert claims.spread(CLAIM, 0.3) == (0.14, 0.3, 2)  # this run's value widens the range
+    assert claims.spread("never recorded", 0.3) == (0.3, 0.3, 0)
     with pytest.warns(claims.ClaimWarning, match="Over 2 recorded runs.*between 0.14 and 0.21"):
         claims.expect(CLAIM, 0.08, above=0.1)
 
@@ -83,3 +85,62 @@ def test_a_nan_value_fails_the_claim(monkeypatch):
     monkeypatch.setenv(claims.MODE_VARIABLE, "strict")
     with pytest.raises(AssertionError, match="nan"):
         claims.expect(CLAIM, float("nan"), above=0.1)
+
+
+# benchmarks/claims.py: the script that records every chapter's claims
+
+
+def _script():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "claims.py"
+    spec = importlib.util.spec_from_file_location("claims_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _notebook(path, *cells):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    for source, tags in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = tags
+        notebook.cells.append(cell)
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_the_script_sets_the_seed_of_the_parameters_cell(tmp_path):
+    import nbformat
+
+    script = _script()
+    path = _notebook(tmp_path / "chapter.ipynb", ("SEED = 0\nimport math", ["parameters"]),
+                     ("x = SEED", []))
+    notebook = script.with_seed(nbformat.read(path, as_version=4), 7)
+    assert notebook.cells[0].source == "SEED = 7\nimport math"
+    assert notebook.cells[1].source == "x = SEED"
+    bare = _notebook(tmp_path / "bare.ipynb", ("SEED = 0", []))
+    with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
+        script.with_seed(nbformat.read(bare, as_version=4), 1)
+
+
+def test_the_script_records_every_claim_of_a_run_even_a_failed_one(tmp_path):
+    script = _script()
+    path = _notebook(
+        tmp_path / "toy.ipynb", ("SEED = 0", ["parameters"]),
+        ("from crossmodal import claims\n"
+         "claims.expect('toy: the seed', SEED, above=2)\n"
+         "claims.expect('toy: a constant', 1.0, below=2)", ["remove-cell"]))
+    rows, timing = script.run_chapter(path, 1, "one-thread", timeout=120)
+    assert [(r["claim"], r["value"], r["threshold"], r["direction"]) for r in rows] == [
+        ("toy: the seed", 1.0, 2.0, ">"), ("toy: a constant", 1.0, 2.0, "<")]
+    assert all(r["chapter"] == "toy" and r["seed"] == 1 and r["variant"] == "one-thread"
+               for r in rows)
+    assert timing["claims_failed"] == 1 and timing["error"] == ""
+    assert script.margin({"value": "1", "threshold": "2", "direction": ">"}) == -1
+    assert script.margin({"value": "1", "threshold": "2", "direction": "<"}) == 1
