@@ -34,8 +34,7 @@ from crossmodal.runtime import cpu_report
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 RESULTS = ROOT / "benchmarks" / "results"
-CHAPTERS = ("modalities", "autoencoder", "mapping", "fusion", "reasoning", "walkthrough",
-            "frontiers")
+CHAPTERS = tuple(sorted(path.stem for path in BOOK.glob("*.ipynb")))
 
 # The numerical variations a reader's machine brings. Each is a set of environment variables
 # for the kernel that executes the chapter.
