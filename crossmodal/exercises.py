@@ -6,7 +6,6 @@ raises ``AssertionError`` with a hint at the first wrong answer, or returns
 """
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
 from crossmodal.datasets.text import bag_of_words
 from crossmodal.evaluation import recall_at_k
@@ -224,6 +223,8 @@ def check_average_precision(fn):
     positives, of the precision among the items ranked at or above each one
     (the cases have no tied scores).
     """
+    from sklearn.metrics import average_precision_score  # imported where used
+
     rng = np.random.default_rng(17)
     random_scores = rng.normal(size=60)
     cases = [

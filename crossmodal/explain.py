@@ -11,12 +11,16 @@ class being explained drops.
   time; ``(n, length)`` scores. For encoders that mask padding (the course's
   ``TokenEncoder`` skips padded steps) this is deleting the token.
 
-Taught in the chapter "Frontiers and challenges".
+Taught in the chapter "Frontiers and challenges". ``pair_importance`` opens a
+Relation Network instead: which pairs of cells its answer rests on (the
+chapter "Cross-modal reasoning").
 """
 
 import keras
 import numpy as np
+from keras import ops
 
+from crossmodal.fusion import RelationFusion
 from crossmodal.validation import check_modalities, check_rank
 
 
@@ -114,7 +118,7 @@ def occlusion_map(model, inputs, modality="image", patch=8, stride=4, fill=0.5, 
     """
     inputs = _as_dict(inputs, modality, "occlusion_map")
     images = inputs[modality]
-    check_rank(images.shape, 4, modality=modality, expected="images (batch, height, width, channels)")
+    check_rank(images.shape, 4, what=modality, expected="images (batch, height, width, channels)")
     n, height, width = images.shape[:3]
     if not isinstance(patch, (int, np.integer)) or not 1 <= patch <= min(height, width):
         raise ValueError(f"patch must be an integer from 1 to {min(height, width)}; got {patch!r}")
@@ -167,9 +171,9 @@ def token_importance(model, inputs, modality="caption", pad=0, target=None, outp
     """
     inputs = _as_dict(inputs, modality, "token_importance")
     tokens = inputs[modality]
-    check_rank(tokens.shape, 2, modality=modality, expected="token ids (batch, length)")
+    check_rank(tokens.shape, 2, what=modality, expected="token ids (batch, length)")
     if not np.issubdtype(tokens.dtype, np.integer):
-        raise ValueError(f"modality {modality!r} must hold integer token ids; got {tokens.dtype}")
+        raise TypeError(f"modality {modality!r} must hold integer token ids; got {tokens.dtype}")
     base = _probabilities(model, inputs, output, batch_size)
     target = _targets(base, target)
     scores = np.zeros(tokens.shape, np.float64)
@@ -182,3 +186,34 @@ def token_importance(model, inputs, modality="caption", pad=0, target=None, outp
         scores[i, where] = _drops(model, inputs, i, modality, copies, base, target, output,
                                   batch_size)
     return scores.astype(np.float32)
+
+
+def pair_importance(model, inputs):
+    """How much each pair of cells supports a Relation Network's answer: ``(batch, cells, cells)``.
+
+    ``model`` is a ``FusionNetwork`` whose fusion layer is a ``RelationFusion``
+    (``crossmodal.models.reasoning.relation_network``). Entry ``(i, j)`` is
+    ``p(a) - p(a | pair (i, j) left out of the sum)`` for the answer ``a`` the
+    model gives: the drop in its probability when ``g(o_i, o_j, q)`` is removed
+    from the sum the head reads. Positive pairs support the answer; the cells
+    are in row-major order of the feature map. Taught in the chapter
+    "Cross-modal reasoning".
+
+    Raises:
+        TypeError: if the model's fusion layer is not a ``RelationFusion``.
+    """
+    fusion = getattr(model, "fusion", None)
+    if not isinstance(fusion, RelationFusion) or getattr(model, "head", None) is None:
+        raise TypeError("pair_importance needs a FusionNetwork with a RelationFusion and a head; "
+                        f"got {type(model).__name__} with fusion {type(fusion).__name__}")
+    codes, _ = model.encoder.codes(inputs, training=False)
+    relations = fusion.relations(codes)  # (batch, cells, cells, units)
+    batch, cells, units = ops.shape(relations)[0], relations.shape[1], relations.shape[-1]
+    total = ops.sum(relations, axis=(1, 2))
+    probs = model.head(total)
+    answer = ops.argmax(probs, axis=-1)
+    given = ops.take_along_axis(probs, answer[:, None], axis=-1)  # (batch, 1)
+    without = total[:, None, None, :] - relations  # (batch, cells, cells, units)
+    left_out = ops.reshape(model.head(ops.reshape(without, (-1, units))), (batch, cells * cells, -1))
+    kept = ops.take_along_axis(left_out, answer[:, None, None], axis=-1)[..., 0]
+    return ops.convert_to_numpy(ops.reshape(given - kept, (batch, cells, cells)))

@@ -4,12 +4,13 @@ Every chapter draws through these helpers, so the book looks the same
 throughout. Each function returns the matplotlib ``Figure``.
 """
 
+import textwrap
+
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 
-from crossmodal.datasets.shapes import SAMPLE_RATE
-from crossmodal.encoders import mel_spectrogram_layer
+from crossmodal.datasets.shapes import SAMPLING_RATE
+from crossmodal.encoders import MEL_SETTINGS, mel_spectrogram_layer
 
 STYLE = {
     "figure.dpi": 110,
@@ -21,15 +22,21 @@ STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "image.interpolation": "nearest",
-    "axes.prop_cycle": plt.cycler(
-        color=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-    ),
 }
+COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+"""The course's colour cycle (distinguishable with every common colour-vision deficiency)."""
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt  # imported on first use: the package runs without it
+
+    return plt
 
 
 def use_style():
     """Apply the course style to every later matplotlib figure."""
-    plt.rcParams.update(STYLE)
+    plt = _pyplot()
+    plt.rcParams.update({**STYLE, "axes.prop_cycle": plt.cycler(color=COLOURS)})
 
 
 def image_grid(images, captions=None, ncols=6, width=1.7, wrap=22):
@@ -42,6 +49,7 @@ def image_grid(images, captions=None, ncols=6, width=1.7, wrap=22):
         width: inches per image.
         wrap: characters per caption line.
     """
+    plt = _pyplot()
     images = np.asarray(images)
     n = len(images)
     nrows = int(np.ceil(n / ncols))
@@ -59,32 +67,25 @@ def image_grid(images, captions=None, ncols=6, width=1.7, wrap=22):
 
 
 def _wrap(text, width):
-    lines, line = [], ""
-    for word in str(text).split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return lines + [line]
+    return textwrap.wrap(str(text), width, break_long_words=False) or [""]
 
 
-def mel_spectrogram(audio, sample_rate=SAMPLE_RATE, bins=48):
+def mel_spectrogram(audio, sampling_rate=SAMPLING_RATE, num_mel_bins=MEL_SETTINGS["num_mel_bins"]):
     """Log-mel spectrogram ``(n, bins, frames)`` of ``(n, samples)`` waveforms.
 
     Uses ``crossmodal.encoders.mel_spectrogram_layer`` (32 ms windows, 8 ms
     hop), the same transform ``AudioEncoder`` applies.
     """
-    layer = mel_spectrogram_layer(sample_rate, bins)
+    layer = mel_spectrogram_layer(sampling_rate, num_mel_bins)
     return keras.ops.convert_to_numpy(layer(np.asarray(audio, np.float32)))
 
 
-def spectrogram(audio, sample_rate=SAMPLE_RATE, title=None, ax=None):
+def spectrogram(audio, sampling_rate=SAMPLING_RATE, title=None, ax=None):
     """Draw the log-mel spectrogram of one waveform; returns the figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 2.2))
-    spec = mel_spectrogram(np.asarray(audio)[None], sample_rate)[0]
-    seconds = len(audio) / sample_rate
+        _, ax = _pyplot().subplots(figsize=(6, 2.2))
+    spec = mel_spectrogram(np.asarray(audio)[None], sampling_rate)[0]
+    seconds = len(audio) / sampling_rate
     ax.imshow(spec, origin="lower", aspect="auto", cmap="magma",
               extent=(0, seconds, 0, spec.shape[0]))
     ax.set_xlabel("time (s)")
@@ -113,6 +114,7 @@ def attribution_figure(images, maps, words, scores, titles=None, cmap="RdBu_r", 
         cmap: a diverging matplotlib colour map.
         width: figure width in inches.
     """
+    plt = _pyplot()
     n = len(images)
     limit = max(max(float(np.max(np.abs(m))) for m in maps),
                 max((float(np.max(np.abs(s))) for s in scores if len(s)), default=0.0), 1e-6)

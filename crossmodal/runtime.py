@@ -1,37 +1,67 @@
 """Runtime set-up: seeding, the device report, the quick/full profile, GPU options.
 
 Every chapter starts with ``seed_everything`` and ``device_report``, and
-reads its sizes through ``profile`` so that a laptop CPU runs the quick
-settings in about a minute and a GPU runs the larger "full" ones.
+reads its sizes through ``pick`` so that a laptop CPU runs the quick
+settings in about a minute and a GPU runs the larger "full" ones. Nothing
+here imports a backend library until it is needed, and every function works
+with TensorFlow, JAX or PyTorch as the Keras backend.
 """
 
 import contextlib
+import importlib
 import os
 import pathlib
 import platform
 
 import keras
-import tensorflow as tf
-from threadpoolctl import threadpool_limits
 
 PROFILE_VARIABLE = "CROSSMODAL_PROFILE"
 PROFILES = ("quick", "full")
 
 
-def seed_everything(seed=0):
-    """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow ops deterministic.
+def seed_everything(seed=0, *, deterministic=False):
+    """Seed Python, NumPy and the Keras backend; return ``seed``.
 
-    With the same seed, a CPU run repeats exactly (same weights, same batches,
-    same losses).
+    With the same seed a CPU run repeats exactly (same weights, same batches,
+    same losses). ``deterministic=True`` also asks the backend for
+    deterministic kernels where it has a switch (TensorFlow's
+    ``enable_op_determinism``, PyTorch's ``use_deterministic_algorithms``):
+    needed for exact repeats on a GPU, at a cost in speed, and not undone
+    until the process ends. JAX is deterministic already.
+
+    Raises:
+        TypeError: if ``seed`` is not an integer.
+        ValueError: if ``seed`` is negative.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an integer; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0; got {seed}")
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            importlib.import_module("tensorflow").config.experimental.enable_op_determinism()
+        elif backend == "torch":
+            importlib.import_module("torch").use_deterministic_algorithms(True)
     return seed
 
 
 def gpus():
-    """The visible GPUs, as TensorFlow physical devices."""
-    return tf.config.list_physical_devices("GPU")
+    """Names of the GPUs the Keras backend can use (an empty list on a CPU)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        tf = importlib.import_module("tensorflow")
+        found = tf.config.list_physical_devices("GPU")
+        return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                for g in found]
+    if backend == "jax":
+        jax = importlib.import_module("jax")
+        return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        torch = importlib.import_module("torch")
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
 
 
 def cpu_report():
@@ -60,13 +90,10 @@ def device_report():
     For example ``"CPU: AMD EPYC, AVX-512, 2 cores (no GPU visible), Keras on tensorflow"``.
     """
     found = gpus()
+    backend = keras.backend.backend()
     if not found:
-        return f"CPU: {cpu_report()} (no GPU visible), Keras on {keras.backend.backend()}"
-    names = []
-    for gpu in found:
-        details = tf.config.experimental.get_device_details(gpu)
-        names.append(details.get("device_name", gpu.name))
-    return f"GPU: {len(found)} x {names[0]}, Keras on {keras.backend.backend()}"
+        return f"CPU: {cpu_report()} (no GPU visible), Keras on {backend}"
+    return f"GPU: {len(found)} x {found[0]}, Keras on {backend}"
 
 
 def profile():
@@ -83,40 +110,49 @@ def profile():
     return chosen
 
 
-def pick(quick, full):
+def pick(*, quick, full):
     """The setting for the current profile: ``pick(quick=4096, full=50000)``."""
     return full if profile() == "full" else quick
 
 
-def configure_gpu(mixed_precision=False):
-    """On a GPU, let memory grow as needed and, if asked, train in ``mixed_float16``.
+def configure_gpu(*, mixed_precision=False):
+    """On a GPU, let TensorFlow's memory grow as needed and, if asked, train in ``mixed_float16``.
 
     Call before building any model. On a CPU it does nothing and returns
     ``False``; mixed precision is never switched on without a GPU.
     """
     found = gpus()
-    for gpu in found:
-        with contextlib.suppress(RuntimeError):  # already initialised
-            tf.config.experimental.set_memory_growth(gpu, True)
+    if found and keras.backend.backend() == "tensorflow":
+        tf = importlib.import_module("tensorflow")
+        for gpu in tf.config.list_physical_devices("GPU"):
+            with contextlib.suppress(RuntimeError):  # already initialised
+                tf.config.experimental.set_memory_growth(gpu, True)
     if found and mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     return bool(found)
 
 
 def strategy(devices=None):
-    """The ``tf.distribute`` strategy every chapter builds and compiles its models under.
+    """The ``tf.distribute`` strategy to build and compile models under (TensorFlow only).
 
     A ``MirroredStrategy`` (synchronous data parallelism: each device takes a
     slice of every batch and gradients are averaged) over ``devices`` if given,
     else over all visible GPUs when there are several; otherwise the default
     strategy, which changes nothing. Use it as
-    ``with runtime.strategy().scope(): model = ...; model.compile(...)``;
-    ``fit`` then splits each batch across the devices by itself.
+    ``with runtime.strategy().scope(): model = ...; model.compile(...)``.
+
+    Raises:
+        ValueError: on another backend (JAX and PyTorch distribute through
+            ``keras.distribution`` instead).
     """
-    if devices is None and len(gpus()) > 1:
-        return tf.distribute.MirroredStrategy()
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"strategy() needs the TensorFlow backend; this is "
+                         f"{keras.backend.backend()} (use keras.distribution)")
+    tf = importlib.import_module("tensorflow")
     if devices is not None:
         return tf.distribute.MirroredStrategy(devices=list(devices))
+    if len(gpus()) > 1:
+        return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
 
 
@@ -124,8 +160,10 @@ def strategy(devices=None):
 def blas_threads(limit=1):
     """Limit NumPy/SciPy BLAS threads inside the block.
 
-    scikit-learn next to TensorFlow on a small machine can run many times
-    slower from thread oversubscription; wrap its calls in this.
+    scikit-learn next to a Keras backend on a small machine can run many
+    times slower from thread oversubscription; wrap its calls in this.
     """
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=limit):
         yield

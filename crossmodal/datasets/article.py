@@ -117,7 +117,7 @@ def load_imdb(sequence_length=256, num_words=10_000, cache_dir=None):
     return tuple(convert(*parts[split]) for split in ("train", "test"))
 
 
-def pair_unrelated(images, texts, seed=0):
+def pair_unrelated(images, texts, *, seed=0):
     """The article's "combined" data: a random, meaningless text for every image.
 
     Args:

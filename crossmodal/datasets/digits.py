@@ -17,6 +17,8 @@ alignment" learns such representations with CCA and a dual encoder.
 import numpy as np
 from scipy import ndimage
 
+from crossmodal.datasets.pipeline import split
+
 
 def _upsample(images, size):
     """``(n, 8, 8)`` in [0, 16] -> ``(n, size, size)`` in [0, 1], bilinear."""
@@ -52,7 +54,7 @@ def _partners(rng, labels):
     return partner
 
 
-def two_view_digits(seed=0, fractions=(0.6, 0.2, 0.2), size=16, max_angle=45.0, noise=1.0):
+def two_view_digits(*, seed=0, fractions=(0.6, 0.2, 0.2), size=16, max_angle=45.0, noise=1.0):
     """Train, validation and test splits of two-view digits.
 
     Args:
@@ -75,18 +77,18 @@ def two_view_digits(seed=0, fractions=(0.6, 0.2, 0.2), size=16, max_angle=45.0, 
     """
     from sklearn.datasets import load_digits
 
-    if len(fractions) != 3 or min(fractions) <= 0 or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(f"fractions must be three positive numbers summing to 1; got {fractions}")
+    if len(fractions) != 3:
+        raise ValueError(f"fractions must be three numbers (train, validation, test); got "
+                         f"{fractions}")
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels; got {size}")
     digits = load_digits()
     images = _upsample(digits.images.astype(np.float64), size)
     labels = digits.target.astype(np.int64)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(labels))
-    cuts = np.round(np.cumsum(fractions)[:-1] * len(labels)).astype(int)
+    parts = split({"row": np.arange(len(labels))}, fractions, seed=seed)
+    rng = np.random.default_rng([seed, 1])  # angles, partners and noise
     splits = []
-    for rows in np.split(order, cuts):
+    for rows in (part["row"] for part in parts):
         angle = rng.uniform(-max_angle, max_angle, size=len(rows))
         partner = rows[_partners(rng, labels[rows])]
         view1 = _rotate(images[rows], angle)

@@ -79,7 +79,7 @@ ANSWERS = SHAPES + ("left", "right", "top", "bottom") + tuple(str(i) for i in ra
 QUESTION_CODE_SIZE = len(COLOURS) + len(QUESTION_TYPES)
 """Width of ``"question_code"``: a one-hot of the colour, then one of the type."""
 
-SAMPLE_RATE = 8000
+SAMPLING_RATE = 8000
 _RADII = {"small": 3.0, "large": 5.0}  # in pixels of a 32-pixel canvas
 _REACH = 1.3  # every shape lies within 1.3 radii of its centre
 _NEAR_TIE = 2.0  # relational answers need distances at least this far apart
@@ -147,7 +147,7 @@ def make_scenes(
             are only asked of scenes with at least two objects.
         audio: whether to synthesise the ``"audio"`` modality.
         audio_noise: standard deviation of the additive noise on the audio.
-        audio_seconds: length of each recording at ``SAMPLE_RATE`` Hz.
+        audio_seconds: length of each recording at ``SAMPLING_RATE`` Hz.
 
     Returns:
         A dict with ``"image"``, ``"caption"``, ``"question"``, ``"answer"``,
@@ -481,7 +481,7 @@ def ask_questions(data, *, per_scene=1, seed=0, shapes=SHAPES, colours=tuple(COL
             "question_code": code, "scene_index": index}
 
 
-def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sample_rate=SAMPLE_RATE):
+def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sampling_rate=SAMPLING_RATE):
     """Say each caption as a sequence of tones, one per word.
 
     Each vocabulary word has its own pitch on a pentatonic-like ladder; each
@@ -493,10 +493,10 @@ def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sample_rate=SAMPLE_RATE)
         seed: integer seed for the speakers and the noise.
         noise: standard deviation of the additive noise (>= 0).
         seconds: length of every recording; longer speech is cut.
-        sample_rate: samples per second.
+        sampling_rate: samples per second.
 
     Returns:
-        ``(n, round(seconds * sample_rate))`` float32 waveforms in about ``[-1, 1]``.
+        ``(n, round(seconds * sampling_rate))`` float32 waveforms in about ``[-1, 1]``.
     """
     rng = np.random.default_rng(seed)
     index = {w: i for i, w in enumerate(VOCABULARY)}
@@ -507,15 +507,15 @@ def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sample_rate=SAMPLE_RATE)
     pitch = np.zeros((n, longest + 1), np.float32)  # the extra column is silence
     for i, ws in enumerate(words):
         pitch[i, : len(ws)] = ladder[[index[w] for w in ws]]
-    length = int(round(seconds * sample_rate))
+    length = int(round(seconds * sampling_rate))
     speaker = rng.uniform(0.8, 1.25, size=(n, 1)).astype(np.float32)
     word_seconds = rng.uniform(0.05, 0.07, size=(n, 1)).astype(np.float32)
-    t = (np.arange(length, dtype=np.float32) / sample_rate)[None, :]
+    t = (np.arange(length, dtype=np.float32) / sampling_rate)[None, :]
     wave = np.empty((n, length), np.float32)
     for rows in np.array_split(np.arange(n), max(1, n // 256)):  # bounded memory
         slot = np.minimum((t / word_seconds[rows]).astype(np.int32), longest)
         freq = np.take_along_axis(pitch[rows], slot, axis=1) * speaker[rows]
-        phase = np.cumsum(freq, axis=1) * np.float32(2 * np.pi / sample_rate)
+        phase = np.cumsum(freq, axis=1) * np.float32(2 * np.pi / sampling_rate)
         within = (t % word_seconds[rows]) / word_seconds[rows]
         envelope = np.sqrt(np.sin(np.float32(np.pi) * within)) * (freq > 0)
         wave[rows] = 0.6 * envelope * np.sin(phase)

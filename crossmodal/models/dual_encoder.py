@@ -1,13 +1,15 @@
-"""The dual encoder: two modalities aligned in one space by a contrastive loss.
+"""The dual encoder: modalities aligned in one space by a contrastive loss.
 
 Each modality has its own encoder and a linear projection to a shared
-``embedding_dim``; embeddings are L2-normalised, so the dot product is the
-cosine similarity used for retrieval. Training minimises the symmetric
-InfoNCE loss (``crossmodal.losses.contrastive_loss``) with a learnable
-temperature, as in CLIP. Taught in the chapter "Cross-modal mapping and
-alignment".
+``projection_dim``, followed by ``keras.layers.UnitNormalization``, so the dot
+product of two embeddings is their cosine similarity, as retrieval uses it.
+Training minimises the symmetric InfoNCE loss
+(``crossmodal.losses.contrastive_loss``) with a learnable temperature, as in
+CLIP; with more than two modalities, the mean of the loss over every pair.
+Taught in the chapter "Cross-modal mapping and alignment".
 """
 
+import itertools
 import math
 
 import keras
@@ -15,7 +17,9 @@ import numpy as np
 from keras import layers, ops
 
 from crossmodal.losses import contrastive_loss
-from crossmodal.validation import check_modalities
+from crossmodal.multimodal import CheckedInputs
+from crossmodal.serialization import Composite, serialize
+from crossmodal.validation import check_int, check_modalities, check_number
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -34,91 +38,95 @@ class ClipValue(keras.constraints.Constraint):
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
-class DualEncoder(keras.Model):
-    """Two encoders + projections -> unit vectors in one ``embedding_dim`` space.
+class DualEncoder(CheckedInputs, Composite, keras.Model):
+    """One encoder and projection per modality -> unit vectors in one ``projection_dim`` space.
 
-    ``call(inputs)`` takes a dict with either or both modalities and returns a
-    dict of ``(batch, embedding_dim)`` unit vectors for the modalities given.
-    ``fit(x_dict)`` with both modalities and no targets minimises the
+    ``call(inputs)`` takes a dict with any of the modalities and returns a
+    dict of ``(batch, projection_dim)`` unit vectors for the modalities given.
+    ``fit(x_dict)`` with every modality and no targets minimises the
     contrastive loss; compile with an optimizer only.
 
     The temperature is ``exp(-log_scale)``: ``log_scale`` starts at
-    ``log(1 / temperature)`` and is clipped to ``[0, log(max_scale)]``, so the
-    temperature stays in ``[1 / max_scale, 1]`` (CLIP: 0.07 and 100).
+    ``log(1 / temperature)`` and is kept in ``[0, log(max_scale)]`` after every
+    update, so the temperature stays in ``[1 / max_scale, 1]`` (CLIP: 0.07 and 100).
 
     Args:
-        encoders: dict of exactly two modality names to encoder layers.
-        embedding_dim: width of the shared space.
-        temperature: initial temperature.
-        max_scale: largest allowed ``1 / temperature``.
+        encoders: dict of two or more modality names to encoder layers.
+        projection_dim: width of the shared space.
+        temperature: initial temperature, in ``[1 / max_scale, 1]``.
+        max_scale: largest allowed ``1 / temperature`` (> 1).
         learn_temperature: whether the temperature is trained.
     """
 
-    def __init__(self, encoders, embedding_dim, temperature=0.07, max_scale=100.0,
+    NESTED = ("encoders",)
+
+    def __init__(self, encoders, projection_dim=32, *, temperature=0.07, max_scale=100.0,
                  learn_temperature=True, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(encoders, dict) or len(encoders) != 2:
-            got = sorted(encoders) if isinstance(encoders, dict) else type(encoders).__name__
-            raise ValueError(f"DualEncoder needs a dict of exactly two modalities; got {got}")
-        if not 1.0 / max_scale <= temperature <= 1.0:
-            raise ValueError(
-                f"temperature must lie in [1/max_scale, 1] = [{1.0 / max_scale}, 1]; "
-                f"got {temperature}"
-            )
+        if not isinstance(encoders, dict):
+            raise TypeError(f"encoders must be a dict of modality name to layer; got "
+                            f"{type(encoders).__name__}")
+        if len(encoders) < 2:
+            raise ValueError(f"a dual encoder aligns two or more modalities; got "
+                             f"{sorted(encoders)}")
+        for name, encoder in encoders.items():
+            if not isinstance(encoder, layers.Layer):
+                raise TypeError(f"the encoder of modality {name!r} must be a Keras layer; got "
+                                f"{type(encoder).__name__}")
+        self.max_scale = check_number(max_scale, "max_scale", above=1.0)
+        self.initial_temperature = check_number(temperature, "temperature",
+                                                at_least=1.0 / self.max_scale, at_most=1.0)
+        self.projection_dim = check_int(projection_dim, "projection_dim")
+        self.learn_temperature = bool(learn_temperature)
         self.modalities = sorted(encoders)
-        self.encoders = [encoders[m] for m in self.modalities]
-        self.projections = [layers.Dense(embedding_dim, use_bias=False, name=f"project_{m}")
-                            for m in self.modalities]
-        self.embedding_dim = embedding_dim
-        self.initial_temperature = float(temperature)
-        self.max_scale = float(max_scale)
-        self.learn_temperature = learn_temperature
+        self.encoders = {name: encoders[name] for name in self.modalities}
+        self.projections = {name: layers.Dense(self.projection_dim, use_bias=False,
+                                               name=f"project_{name}")
+                            for name in self.modalities}
+        self.normalize = layers.UnitNormalization(dtype="float32", name="normalize")
         self.log_scale = self.add_weight(
             shape=(), name="log_scale",
-            initializer=keras.initializers.Constant(math.log(1.0 / temperature)),
-            constraint=ClipValue(0.0, math.log(max_scale)),
-            trainable=learn_temperature,
+            initializer=keras.initializers.Constant(math.log(1.0 / self.initial_temperature)),
+            constraint=ClipValue(0.0, math.log(self.max_scale)),
+            trainable=self.learn_temperature,
         )
 
     @property
     def temperature(self):
-        """The current temperature (a scalar tensor), within its clip."""
-        return ops.exp(-ops.clip(self.log_scale, 0.0, math.log(self.max_scale)))
+        """The current temperature (a scalar tensor)."""
+        return ops.exp(-ops.cast(self.log_scale, "float32"))
 
-    def build(self, inputs_shape):
-        check_modalities(inputs_shape, self.modalities, owner=self.name)
-        for modality, encoder, projection in zip(self.modalities, self.encoders,
-                                                 self.projections):
-            if modality in inputs_shape:
-                shape = tuple(inputs_shape[modality])
-                # deserialised encoders arrive built; building twice adds weights
-                if not encoder.built:
-                    encoder.build(shape)
-                if not projection.built:
-                    projection.build(encoder.compute_output_shape(shape))
+    def build(self, input_shape):
+        shapes = check_modalities(input_shape, self.modalities, owner=self.name)
+        for name, shape in shapes.items():
+            encoder, projection = self.encoders[name], self.projections[name]
+            if not encoder.built:  # layers restored from a config arrive built
+                encoder.build(tuple(shape))
+            if not projection.built:
+                projection.build(encoder.compute_output_shape(tuple(shape)))
 
     def call(self, inputs, training=None):
         inputs = check_modalities(inputs, self.modalities, owner=self.name)
         out = {}
-        for modality, encoder, projection in zip(self.modalities, self.encoders,
-                                                 self.projections):
-            if modality in inputs:
-                z = projection(encoder(inputs[modality], training=training))
-                out[modality] = ops.cast(z, "float32") / ops.maximum(
-                    ops.norm(ops.cast(z, "float32"), axis=-1, keepdims=True), 1e-12)
+        for name, x in inputs.items():
+            try:
+                code = self.encoders[name](x, training=training)
+            except ValueError as error:  # say which modality the encoder was reading
+                raise ValueError(f"{self.name}: modality {name!r}: {error}") from error
+            out[name] = self.normalize(ops.cast(self.projections[name](code), "float32"))
         return out
 
-    def fit(self, x=None, *args, **kwargs):
-        if isinstance(x, dict):  # views of different lengths: a clear error, early
-            check_modalities(x, self.modalities, owner=self.name)
-        return super().fit(x, *args, **kwargs)
+    def compute_output_shape(self, input_shape):
+        return {name: (shape[0], self.projection_dim) for name, shape in input_shape.items()}
 
     def embed(self, inputs, batch_size=256):
         """NumPy unit embeddings of one modality: ``embed({"image": x})`` -> ``(n, d)``."""
         inputs = check_modalities(inputs, self.modalities, owner=self.name)
         if len(inputs) != 1:
             raise ValueError(f"{self.name}: embed takes one modality; got {sorted(inputs)}")
+        check_int(batch_size, "batch_size")
         ((modality, x),) = inputs.items()
+        self._check_arrays({modality: x})
         # eager batches: no traced predict function per modality and input shape
         parts = [self({modality: x[i:i + batch_size]}, training=False)[modality]
                  for i in range(0, len(x), batch_size)]
@@ -127,27 +135,16 @@ class DualEncoder(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         missing = [m for m in self.modalities if m not in y_pred]
         if missing:
-            raise ValueError(f"{self.name}: training needs both modalities; missing {missing}")
-        first, second = (y_pred[m] for m in self.modalities)
-        loss = contrastive_loss(first, second, self.temperature)
+            raise ValueError(f"{self.name}: training needs every modality; missing {missing}")
+        pairs = list(itertools.combinations(self.modalities, 2))
+        loss = sum(contrastive_loss(y_pred[a], y_pred[b], self.temperature)
+                   for a, b in pairs) / len(pairs)
         if self.losses:
             loss = loss + ops.sum(self.losses)
         return loss
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "encoders": {m: keras.saving.serialize_keras_object(e)
-                         for m, e in zip(self.modalities, self.encoders)},
-            "embedding_dim": self.embedding_dim,
-            "temperature": self.initial_temperature,
-            "max_scale": self.max_scale,
-            "learn_temperature": self.learn_temperature,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoders"] = {m: keras.saving.deserialize_keras_object(e)
-                              for m, e in config["encoders"].items()}
-        return cls(**config)
+        return {**super().get_config(), "encoders": serialize(self.encoders),
+                "projection_dim": self.projection_dim,
+                "temperature": self.initial_temperature, "max_scale": self.max_scale,
+                "learn_temperature": self.learn_temperature}

@@ -1,78 +1,128 @@
-"""Cross-modal mapping: encode one modality, decode another.
+"""Cross-modal mapping: encode some modalities into a latent vector, decode others from it.
 
-``CrossModalMapper`` is the regression (or classification) route from a
-source modality to a target modality through a latent vector. The chapter
-"Cross-modal mapping and alignment" trains it from captions to images and
-from images to attributes, and shows where regression to one target fails.
+``CrossModalMapper`` is the regression (or classification) route from source
+modalities to target modalities through a shared latent: a
+``MultimodalEncoder``, a dense layer to the latent, one decoder per target.
+The chapter "Cross-modal mapping and alignment" trains it from captions to
+images and from images to attributes, and shows where regression to one
+target fails; ``MultimodalAutoencoder`` is the same model decoding its own
+inputs.
 """
 
 import keras
 from keras import layers
 
-from crossmodal.validation import check_modalities
+from crossmodal.multimodal import CheckedInputs, MultimodalEncoder, describe
+from crossmodal.serialization import Composite, serialize
+from crossmodal.validation import check_int, check_modalities
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
-class CrossModalMapper(keras.Model):
-    """``{source: x}`` -> encoder -> ``(batch, latent_dim)`` -> decoder -> ``{target: y}``.
+class CrossModalMapper(CheckedInputs, Composite, keras.Model):
+    """``{source: x, ...}`` -> ``MultimodalEncoder`` -> ``(batch, latent_dim)`` -> ``{target: y, ...}``.
 
-    Train it with the built-in ``compile``/``fit`` on ``({source: x}, {target: y})``
-    and a loss keyed by ``target``.
+    Train it with the built-in ``compile``/``fit`` on ``(inputs, targets)``
+    dicts and a loss keyed by target name. ``encode`` gives the latent from
+    any non-empty subset of the sources, ``decode`` every target from a latent.
 
     Args:
-        source: name of the input modality.
-        target: name of the output modality.
-        encoder: a layer mapping the source batch to ``(batch, dim)``.
-        decoder: a layer mapping ``(batch, latent_dim)`` to the target, e.g.
-            ``VectorDecoder`` or ``ImageDecoder``.
-        latent_dim: width of the linear latent between encoder and decoder.
+        encoders: dict of source modality name to encoder layer.
+        decoders: dict of target modality name to decoder layer (``(batch,
+            latent_dim)`` -> the target), e.g. ``VectorDecoder`` or ``ImageDecoder``.
+        fusion: how several sources are fused (a ``Fusion`` layer or name).
+        latent_dim: width of the linear latent between encoders and decoders.
+        modality_dropout: ``None`` or a ``ModalityDropout`` layer.
+
+    Raises:
+        TypeError: if ``encoders`` or ``decoders`` is not a dict of layers.
+        ValueError: for an empty dict or ``latent_dim < 1``.
     """
 
-    def __init__(self, source, target, encoder, decoder, latent_dim, **kwargs):
-        super().__init__(**kwargs)
-        if source == target:
-            raise ValueError(f"source and target must differ; both are {source!r}")
-        self.source = source
-        self.target = target
-        self.encoder = encoder
-        self.decoder = decoder
-        self.latent_dim = latent_dim
-        self.latent = layers.Dense(latent_dim, name="latent")
+    NESTED = ("encoders", "decoders", "fusion", "modality_dropout")
 
-    def build(self, inputs_shape):
-        check_modalities(inputs_shape, [self.source], owner=self.name)
-        shape = tuple(inputs_shape[self.source])
-        encoded = self.encoder.compute_output_shape(shape)
-        # deserialised sub-layers arrive built; building twice adds weights
-        for layer, layer_shape in ((self.encoder, shape), (self.latent, encoded),
-                                   (self.decoder, (encoded[0], self.latent_dim))):
-            if not layer.built:
-                layer.build(layer_shape)
+    def __init__(self, encoders, decoders, *, fusion="concat", latent_dim=32,
+                 modality_dropout=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(decoders, dict):
+            raise TypeError(f"decoders must be a dict of modality name to layer; got "
+                            f"{type(decoders).__name__}")
+        if not decoders:
+            raise ValueError("decoders must hold at least one modality")
+        for name, decoder in decoders.items():
+            if not isinstance(decoder, layers.Layer):
+                raise TypeError(f"the decoder of modality {name!r} must be a Keras layer; got "
+                                f"{type(decoder).__name__}")
+        self.encoder = MultimodalEncoder(encoders, fusion, modality_dropout, name="encoder")
+        self.decoders = {name: decoders[name] for name in sorted(decoders)}
+        self.latent_dim = check_int(latent_dim, "latent_dim")
+        self.to_latent = layers.Dense(self.latent_dim, name="latent")
+
+    @property
+    def modalities(self):
+        """The input modalities, sorted."""
+        return self.encoder.modalities
+
+    @property
+    def encoders(self):
+        return self.encoder.encoders
+
+    @property
+    def fusion(self):
+        return self.encoder.fusion
+
+    @property
+    def modality_dropout(self):
+        return self.encoder.modality_dropout
+
+    def build(self, input_shape):
+        if not self.encoder.built:
+            self.encoder.build(input_shape)
+        fused = self.encoder.compute_output_shape(dict(self.encoder.input_shapes))
+        if not self.to_latent.built:
+            self.to_latent.build(fused)
+        for decoder in self.decoders.values():
+            if not decoder.built:
+                decoder.build((None, self.latent_dim))
 
     def encode(self, inputs, training=None):
-        """The latent ``(batch, latent_dim)`` of ``{source: x}``."""
-        inputs = check_modalities(inputs, [self.source], owner=self.name)
-        if self.source not in inputs:
-            raise ValueError(f"{self.name}: needs the {self.source!r} modality; "
-                             f"got {sorted(inputs)}")
-        return self.latent(self.encoder(inputs[self.source], training=training))
+        """The shared latent ``(batch, latent_dim)`` from any non-empty subset of the sources."""
+        if not self.built:
+            self.build({name: tuple(x.shape) for name, x in
+                        check_modalities(inputs, self.modalities, owner=self.name).items()})
+        return self.to_latent(self.encoder(inputs, training=training))
+
+    def decode(self, latent, training=None):
+        """Every target, as a dict, from latents ``(batch, latent_dim)``."""
+        return {name: decoder(latent, training=training)
+                for name, decoder in self.decoders.items()}
 
     def call(self, inputs, training=None):
-        return {self.target: self.decoder(self.encode(inputs, training=training))}
+        return self.decode(self.encode(inputs, training=training), training=training)
+
+    def compute_output_shape(self, input_shape):
+        batch = next(iter(input_shape.values()))[0]
+        return {name: decoder.compute_output_shape((batch, self.latent_dim))
+                for name, decoder in self.decoders.items()}
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "source": self.source,
-            "target": self.target,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "latent_dim": self.latent_dim,
-        }
+        return {**super().get_config(), "encoders": serialize(self.encoders),
+                "decoders": serialize(self.decoders), "fusion": serialize(self.fusion),
+                "latent_dim": self.latent_dim,
+                "modality_dropout": serialize(self.modality_dropout)}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+
+def check_decoder_shapes(model, input_shapes):
+    """Raise unless each decoder of ``model`` reproduces its modality's shape.
+
+    A decoder's output must equal the input's shape, or add a last axis of
+    class probabilities (token ids in, a distribution per position out).
+    """
+    batch = next(iter(input_shapes.values()))[0]
+    for name, decoder in model.decoders.items():
+        want = tuple(input_shapes[name])
+        got = tuple(decoder.compute_output_shape((batch, model.latent_dim)))
+        if got[1:] != want[1:] and got[1:-1] != want[1:]:
+            raise ValueError(
+                f"{model.name}: decoder for modality {name!r} produces shape {describe(got)} "
+                f"but the modality has shape {describe(want)}"
+            )
