@@ -13,8 +13,14 @@ epochs) and reports:
   resident memory of the process that ran the configuration (each runs in its
   own process so that peaks do not mix).
 
+Before that table, the script checks what the package's composition costs:
+the fusion chapter's network (image CNN, caption Transformer and audio
+encoders, gated fusion, an MLP head) as a ``FusionNetwork`` against the same
+layers wired as a plain functional Keras model, trained side by side, once per
+installed Keras backend (``benchmarks/throughput.py``).
+
 Run ``python benchmarks/fusion.py`` (``--steps`` and ``--repeats`` change the
-work per configuration). Tensor fusion at 4 modalities of width 64 would need 571
+work per configuration, ``--no-layers`` skips the table of fusion layers). Tensor fusion at 4 modalities of width 64 would need 571
 million weights for its dense layer; configurations above
 ``--max-parameters`` are skipped and reported as such.
 """
@@ -22,9 +28,13 @@ million weights for its dense layer; configurations above
 import argparse
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from throughput import alternate, on_backends, report  # noqa: E402
 
 KINDS = ("concat", "gated", "tensor", "low_rank", "attention")
 MODALITIES = (2, 3, 4)
@@ -36,16 +46,17 @@ def fusion_layer(kind, n, d):
     import crossmodal  # noqa: F401  (sets the backend)
     from crossmodal import fusion
 
-    layer = {"concat": fusion.ConcatFusion, "gated": lambda: fusion.GatedFusion(32),
-             "tensor": fusion.TensorFusion, "low_rank": lambda: fusion.LowRankFusion(32, rank=4),
-             "attention": lambda: fusion.AttentionFusion(32, heads=2)}[kind]()
+    arguments = {"gated": {"dim": 32}, "low_rank": {"dim": 32, "rank": 4},
+                 "attention": {"dim": 32, "num_heads": 2}}
+    layer = fusion.get(kind, **arguments.get(kind, {}))
     layer.build([(None, d)] * n)
     return layer
 
 
 def _with_head(layer):
     """Parameters of ``layer -> Dense(32) -> Dense(10)``, the dense layers counted, not built."""
-    return layer.count_params() + (layer.output_dim() + 1) * 32 + 33 * 10
+    width = layer.compute_output_shape([(None, d) for d in layer.input_dims.values()])[-1]
+    return layer.count_params() + (width + 1) * 32 + 33 * 10
 
 
 def parameters(kind, n, d):
@@ -65,7 +76,7 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
 
     import crossmodal  # noqa: F401  (sets the backend)
     import keras
-    import tensorflow as tf
+    from crossmodal import runtime
 
     keras.utils.set_random_seed(0)
     layer = fusion_layer(kind, n, d)
@@ -80,7 +91,9 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
     rng = np.random.default_rng(0)
     x = [rng.normal(size=(batch * steps, d)).astype("float32") for _ in range(n)]
     y = rng.integers(0, 10, batch * steps)
-    gpu = bool(tf.config.list_physical_devices("GPU"))
+    gpu = bool(runtime.gpus()) and keras.backend.backend() == "tensorflow"
+    if gpu:
+        import tensorflow as tf
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up: tracing, allocation
     if gpu:
         tf.config.experimental.reset_memory_stats("GPU:0")
@@ -97,27 +110,86 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
             "peak_mib": peak, "device": "GPU" if gpu else "CPU", "skipped": False}
 
 
+def network(kind):
+    """The fusion chapter's network as a ``FusionNetwork`` or as a functional model."""
+    import keras
+
+    from crossmodal.decoders import VectorDecoder
+    from crossmodal.encoders import AudioEncoder, ImageEncoder, TransformerTokenEncoder
+    from crossmodal.fusion import GatedFusion
+    from crossmodal.models import FusionNetwork
+
+    encoders = {"audio": AudioEncoder(16, filters=(32, 32), waveform=False),
+                "caption": TransformerTokenEncoder(57, 16, 12, num_heads=2, embedding_dim=16),
+                "image": ImageEncoder(16, filters=(8, 16))}
+    fusion = GatedFusion(32)
+    head = VectorDecoder(18, hidden=(32,), output_activation="softmax")
+    if kind == "FusionNetwork":
+        model = FusionNetwork(encoders, fusion, head)
+    else:
+        inputs = {"audio": keras.Input((48, 63), name="audio"),
+                  "caption": keras.Input((12,), dtype="int32", name="caption"),
+                  "image": keras.Input((32, 32, 3), name="image")}
+        codes = {name: encoders[name](x) for name, x in inputs.items()}
+        model = keras.Model(inputs, {"label": head(fusion(codes))})
+    model.compile(keras.optimizers.Adam(3e-3), loss={"label": "sparse_categorical_crossentropy"})
+    return model
+
+
+def compare(samples, epochs):
+    """Throughput of the chapter's network as a ``FusionNetwork`` and as a functional model."""
+    import numpy as np
+
+    from crossmodal import runtime
+
+    runtime.seed_everything(0)
+    rng = np.random.default_rng(0)
+    x = {"audio": rng.normal(size=(samples, 48, 63)).astype("float32"),
+         "caption": rng.integers(0, 57, size=(samples, 12)).astype("int32"),
+         "image": rng.random((samples, 32, 32, 3)).astype("float32")}
+    y = {"label": rng.integers(0, 18, samples)}
+    models = {kind: network(kind) for kind in ("functional", "FusionNetwork")}
+    return alternate(models, x, y, epochs=epochs, batch_size=64)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="training steps per epoch")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs (the best counts)")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--max-parameters", type=int, default=30_000_000)
+    parser.add_argument("--samples", type=int, default=3000, help="examples for the comparison")
+    parser.add_argument("--epochs", type=int, default=5, help="alternating epochs (comparison)")
+    parser.add_argument("--backends", nargs="+", help="default: every installed backend")
+    parser.add_argument("--no-layers", action="store_true", help="skip the fusion-layer table")
     parser.add_argument("--one", nargs=3, metavar=("KIND", "N", "D"), help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.json:
+        print(json.dumps(compare(args.samples, args.epochs)))
+        return
     if args.one:
         kind, n, d = args.one[0], int(args.one[1]), int(args.one[2])
         print(json.dumps(measure(kind, n, d, args.steps, args.batch, args.max_parameters,
                                  args.repeats)))
         return
+    from crossmodal.runtime import cpu_report
+
+    print(f"{cpu_report()}; the fusion chapter's network, {args.samples} examples, batch 64, "
+          f"fastest of {args.epochs} alternating epochs")
+    report(on_backends(__file__, ["--samples", str(args.samples), "--epochs", str(args.epochs)],
+                       args.backends), "FusionNetwork", "functional")
+    if args.no_layers:
+        return
+    print()
     results = {}
     for n in MODALITIES:
         for d in SIZES:
             for kind in KINDS:
                 out = subprocess.run(
                     [sys.executable, __file__, "--one", kind, str(n), str(d), "--steps",
-                     str(args.steps), "--batch", str(args.batch), "--repeats", str(args.repeats), "--max-parameters",
-                     str(args.max_parameters)],
+                     str(args.steps), "--batch", str(args.batch), "--repeats", str(args.repeats),
+                     "--max-parameters", str(args.max_parameters)],
                     capture_output=True, text=True, check=True,
                     env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
                 results[kind, n, d] = json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,6 +1,7 @@
 """Visual question answering on the shapes world: accuracy of every reasoning model.
 
-Trains the models of ``crossmodal.models.reasoning`` in a Sort-of-CLEVR-like
+Trains the models of ``crossmodal.models.reasoning`` (one backbone, four
+fusion layers) in a Sort-of-CLEVR-like
 setting (scenes of 4-6 objects, circles and squares, six colours; a fixed set
 of training scenes asked many questions each, count answers balanced; Adam at
 2e-3 with gradient clipping at norm 1, batch 128), at a length given on the
@@ -25,20 +26,21 @@ import numpy as np
 
 from crossmodal import runtime
 from crossmodal.datasets import (
-    RELATIONAL, answer_ids, ask_questions, caption_vectorizer, indexed_dataset, make_scenes,
+    ANSWERS, RELATIONAL, answer_ids, ask_questions, caption_vectorizer, indexed_dataset,
+    make_scenes, to_dataset,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
-from crossmodal.models.reasoning import ConcatVQA, FiLMNetwork, QuestionOnly, RelationNetwork
+from crossmodal.models import reasoning
 
 WORLD = {"min_objects": 4, "max_objects": 6, "shapes": ("circle", "square"), "sizes": ("small",)}
 QUESTION_LENGTH = 12
 MODELS = {
-    # name: (model class, question form, share of --examples it trains on)
-    "question-only": (QuestionOnly, "code", 0.4),
-    "concat": (ConcatVQA, "code", 1.0),
-    "film": (FiLMNetwork, "code", 1.0),
-    "relation": (RelationNetwork, "code", 1.0),
-    "film-tokens": (FiLMNetwork, "tokens", 1.0),
+    # name: (model builder, question form, share of --examples it trains on)
+    "question-only": (reasoning.question_only, "code", 0.4),
+    "concat": (reasoning.concat_network, "code", 1.0),
+    "film": (reasoning.film_network, "code", 1.0),
+    "relation": (reasoning.relation_network, "code", 1.0),
+    "film-tokens": (reasoning.film_network, "tokens", 1.0),
 }
 
 
@@ -47,17 +49,17 @@ def questions(n_scenes, per_scene, seed, world=WORLD):
     scenes = make_scenes(n_scenes, seed=seed, **world)
     asked = ask_questions(scenes, per_scene=per_scene, seed=seed + 1, shapes=world["shapes"],
                           balance=True)
-    tokens = np.asarray(caption_vectorizer(QUESTION_LENGTH)(asked["question"]))
+    tokens = caption_vectorizer(QUESTION_LENGTH)(asked["question"])
     return scenes, asked, {"code": asked["question_code"], "tokens": tokens}
 
 
 def build(name):
-    cls, form, _ = MODELS[name]
+    builder, form, _ = MODELS[name]
     encoder = (VectorEncoder(64, hidden=(64,)) if form == "code"
                else TokenEncoder(caption_vectorizer(QUESTION_LENGTH).vocabulary_size(), 64))
-    model = cls(encoder)
+    model = builder(encoder, len(ANSWERS))
     model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
-                  loss={"answer": "sparse_categorical_crossentropy"})
+                  loss={"answer": "sparse_categorical_crossentropy"}, steps_per_execution=16)
     return model
 
 
@@ -72,9 +74,13 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
     model = build(name)
     per_scene = max(1, round(examples * share / n_scenes))
     scenes, asked, forms = questions(n_scenes, per_scene, seed=100 + seed)
-    data = indexed_dataset({"image": scenes["image"]}, asked["scene_index"],
-                           {"question": forms[form]}, {"answer": answer_ids(asked["answer"])},
-                           batch_size=batch_size, seed=seed)
+    targets = {"answer": answer_ids(asked["answer"])}
+    if "image" in model.modalities:
+        data = indexed_dataset({"image": scenes["image"]}, asked["scene_index"],
+                               {"question": forms[form]}, targets, batch_size=batch_size,
+                               seed=seed)
+    else:
+        data = to_dataset({"question": forms[form]}, targets, batch_size=batch_size, seed=seed)
     start = time.perf_counter()
     model.fit(data, verbose=0)
     seconds = time.perf_counter() - start
@@ -82,9 +88,10 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
         os.makedirs(save, exist_ok=True)
         model.save(os.path.join(save, f"{name}-seed{seed}.keras"))
     scenes, asked, forms = test
-    predicted = model.predict({"image": scenes["image"][asked["scene_index"]],
-                               "question": forms[form]},
-                              batch_size=512, verbose=0)["answer"].argmax(axis=-1)
+    inputs = {"question": forms[form]}
+    if "image" in model.modalities:
+        inputs["image"] = scenes["image"][asked["scene_index"]]
+    predicted = model.predict(inputs, batch_size=512, verbose=0)["answer"].argmax(axis=-1)
     right = predicted == answer_ids(asked["answer"])
     relational = np.isin(asked["question_type"], RELATIONAL)
     return float(right[~relational].mean()), float(right[relational].mean()), seconds

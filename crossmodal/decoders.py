@@ -15,8 +15,16 @@ from crossmodal.validation import check_int, check_ints, check_rank
 LATENTS = "latent vectors (batch, dim)"
 
 
+class _Float32Output:
+    """Symbolic outputs are float32 too: with ``compute_output_shape`` defined, Keras would
+    otherwise give them the layer's compute dtype (float16 under mixed precision)."""
+
+    def compute_output_spec(self, z):
+        return keras.KerasTensor(self.compute_output_shape(tuple(z.shape)), dtype="float32")
+
+
 @keras.saving.register_keras_serializable(package="crossmodal")
-class VectorDecoder(layers.Layer):
+class VectorDecoder(_Float32Output, layers.Layer):
     """An MLP: ``(batch, features)`` -> ``(batch, dim)``.
 
     With ``output_activation="softmax"`` it is a classifier head. The output
@@ -58,7 +66,7 @@ class VectorDecoder(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
-class ImageDecoder(layers.Layer):
+class ImageDecoder(_Float32Output, layers.Layer):
     """Transposed convolutions: ``(batch, dim)`` -> ``(batch, *image_shape)`` images.
 
     A dense layer makes a small feature map of ``image_shape`` divided by
@@ -131,7 +139,7 @@ class ImageDecoder(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
-class TokenDecoder(layers.Layer):
+class TokenDecoder(_Float32Output, layers.Layer):
     """A sentence decoder: ``(batch, dim)`` -> ``(batch, sequence_length, vocabulary_size)``.
 
     A ``VectorDecoder`` (an MLP with a float32 output) predicts, for every

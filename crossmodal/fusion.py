@@ -562,8 +562,8 @@ class FiLM(layers.Layer):
 class FiLMFusion(_MapAndVector):
     """Convolution blocks on a feature map, each modulated by the question; then pooled.
 
-    Each block ``i`` reads the map with x and y coordinate channels appended
-    and computes ``x = relu(FiLM(BN(conv3x3(x)), q))``, batch normalisation
+    Each block ``i`` reads the map (from the second block on, with x and y
+    coordinate channels appended) and computes ``x = relu(FiLM(BN(conv3x3(x)), q))``, batch normalisation
     without its own scale and shift (FiLM supplies them); 2x2 pooling follows
     while the map is larger than ``cells x cells``: the maximum after the
     first block, the average after later ones. The last block also reads the
@@ -599,7 +599,9 @@ class FiLMFusion(_MapAndVector):
         self.pooling = layers.AveragePooling2D(2)
 
     def _block_inputs(self, x, i):
-        if i and i == len(self.filters) - 1:
+        if i == 0:  # the first block reads the map as it comes
+            return x
+        if i == len(self.filters) - 1:
             x = add_global_average(x)
         return add_coordinates(x)
 
@@ -607,8 +609,8 @@ class FiLMFusion(_MapAndVector):
         image, condition = self._shapes(input_shape)
         shape = image
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            extra = shape[3] if i and i == len(self.filters) - 1 else 0
-            conv.build((*shape[:3], shape[3] + extra + 2))
+            extra = 0 if i == 0 else 2 + (shape[3] if i == len(self.filters) - 1 else 0)
+            conv.build((*shape[:3], shape[3] + extra))
             shape = (*shape[:3], conv.filters)
             norm.build(shape)
             if self.modulate:

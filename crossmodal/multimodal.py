@@ -40,7 +40,10 @@ class CheckedInputs:
         for name, array in x.items():
             check = getattr(self.encoders[name], "check_inputs", None)
             if check is not None:
-                check(array)
+                try:
+                    check(array)
+                except (TypeError, ValueError) as error:  # say which modality, as codes() does
+                    raise type(error)(f"{self.name}: modality {name!r}: {error}") from error
         if isinstance(y, dict) and y:
             n = len(next(iter(x.values())))
             lengths = {k: len(v) for k, v in y.items()}

@@ -8,7 +8,7 @@ from crossmodal import runtime
 from crossmodal.decoders import ImageDecoder, TokenDecoder, VectorDecoder
 from crossmodal.dropout import ModalityDropout, all_subsets
 from crossmodal.encoders import ImageEncoder, TokenEncoder, VectorEncoder
-from crossmodal.models import MultimodalAutoencoder
+from crossmodal.models import CrossModalMapper, MultimodalAutoencoder
 
 VOCAB, LENGTH, LATENT = 20, 5, 8
 
@@ -59,37 +59,76 @@ def test_image_decoder_is_linear():
     assert np.abs(out).max() > 1.0
 
 
-def test_modality_dropout_identity_at_inference_and_rates_in_training():
+def _presence(n, names="ab"):
+    return {k: np.ones(n, "float32") for k in names}
+
+
+def test_modality_dropout_is_the_identity_at_inference():
     layer = ModalityDropout(seed=3)
-    codes = {"a": np.ones((6000, 2), "float32"), "b": np.ones((6000, 3), "float32")}
+    presence = {"a": np.array([1, 0, 1], "float32"), "b": np.array([1, 1, 0], "float32")}
     for training in (None, False):
-        out = layer(codes, training=training)
-        assert all(np.array_equal(out[k], codes[k]) for k in codes)
-    out = layer(codes, training=True)
-    a, b = np.asarray(out["a"])[:, 0], np.asarray(out["b"])[:, 0]
-    # each row keeps or zeroes a whole encoding
-    assert set(np.unique(out["a"])) <= {0.0, 1.0}
-    assert np.all(np.asarray(out["a"]).min(1) == np.asarray(out["a"]).max(1))
+        out = layer(presence, training=training)
+        for name in presence:
+            np.testing.assert_array_equal(np.asarray(out[name]), presence[name])
+
+
+def test_modality_dropout_draws_the_default_subsets_equally_and_never_hides_everything():
+    out = ModalityDropout(seed=3)(_presence(6000), training=True)
+    a, b = np.asarray(out["a"]), np.asarray(out["b"])
+    assert set(np.unique(a)) <= {0.0, 1.0} and set(np.unique(b)) <= {0.0, 1.0}
     assert not np.any((a == 0) & (b == 0)), "every example keeps at least one modality"
     for shown_a, shown_b in ((1, 0), (0, 1), (1, 1)):
         rate = np.mean((a == shown_a) & (b == shown_b))
         assert abs(rate - 1 / 3) < 0.03, (shown_a, shown_b, rate)
 
 
+def test_modality_dropout_never_shows_an_absent_modality():
+    presence = {"a": np.ones(3000, "float32"), "b": np.tile(np.array([0, 1], "float32"), 1500),
+                "c": np.ones(3000, "float32")}
+    out = {k: np.asarray(v) for k, v in ModalityDropout(seed=0)(presence, training=True).items()}
+    assert np.all(out["b"] <= presence["b"])
+    assert np.all(out["a"] + out["b"] + out["c"] >= 1)
+
+
+def test_a_draw_that_would_leave_nothing_leaves_the_example_as_it_was():
+    layer = ModalityDropout([["a"], ["b"]], seed=0)
+    presence = {"a": np.zeros(1000, "float32"), "b": np.ones(1000, "float32")}
+    out = layer(presence, training=True)
+    np.testing.assert_array_equal(np.asarray(out["a"]), 0.0)
+    np.testing.assert_array_equal(np.asarray(out["b"]), 1.0)  # also where ["a"] was drawn
+
+
 def test_modality_dropout_configured_subsets_and_probabilities():
     layer = ModalityDropout([["a"], ["a", "b", "c"]], probabilities=[0.8, 0.2], seed=0)
-    codes = {k: np.ones((5000, 1), "float32") for k in "abc"}
-    out = {k: np.asarray(v)[:, 0] for k, v in layer(codes, training=True).items()}
+    out = {k: np.asarray(v) for k, v in layer(_presence(5000, "abc"), training=True).items()}
     assert np.all(out["a"] == 1)
     assert np.array_equal(out["b"], out["c"])
     assert abs(out["b"].mean() - 0.2) < 0.03
-    with pytest.raises(ValueError, match="'z'"):
-        ModalityDropout([["z"]])(codes, training=True)
-    with pytest.raises(ValueError, match="sum to 1"):
-        ModalityDropout([["a"], ["b"]], probabilities=[0.5, 0.6])
     restored = ModalityDropout.from_config(layer.get_config())
     assert restored.subsets == [["a"], ["a", "b", "c"]]
-    assert restored.probabilities == [0.8, 0.2]
+    assert restored.probabilities == [0.8, 0.2] and restored.seed == 0
+
+
+def test_modality_dropout_repeats_with_its_seed():
+    first, second, other = (ModalityDropout(seed=s)(_presence(64), training=True)
+                            for s in (5, 5, 6))
+    np.testing.assert_array_equal(np.asarray(first["a"]), np.asarray(second["a"]))
+    assert not np.array_equal(np.asarray(first["a"]), np.asarray(other["a"]))
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: ModalityDropout("ab"), TypeError, "list of lists"),
+    (lambda: ModalityDropout([["a"], []]), ValueError, "non-empty"),
+    (lambda: ModalityDropout(probabilities=[1.0]), ValueError, "explicit subsets"),
+    (lambda: ModalityDropout([["a"], ["b"]], probabilities=[1.0]), ValueError, "2 subsets"),
+    (lambda: ModalityDropout([["a"], ["b"]], probabilities=[0.5, 0.6]), ValueError, "sum to 1"),
+    (lambda: ModalityDropout(seed=-1), ValueError, "seed"),
+    (lambda: ModalityDropout([["z"]])(_presence(4), training=True), ValueError, "'z'"),
+    (lambda: ModalityDropout()({"a": np.ones((4, 2), "float32")}), ValueError, "presence of a"),
+])
+def test_modality_dropout_rejects_bad_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
 
 
 def test_outputs_and_encode_from_every_subset():
@@ -110,7 +149,8 @@ def test_outputs_and_encode_from_every_subset():
 
 
 def test_dropout_off_at_inference_in_model():
-    model, data = _model(dropout=[["image"], ["caption"], ["image", "caption"]]), _data()
+    model = _model(dropout=ModalityDropout([["image"], ["caption"], ["image", "caption"]], seed=2))
+    data = _data()
     np.testing.assert_array_equal(model.predict(data, verbose=0)["image"],
                                   model(data)["image"])
     z_train = np.asarray(model.encode(data, training=True))
@@ -173,14 +213,16 @@ def test_construction_checks():
     with pytest.raises(ValueError, match=r"'image'.*32, 32, 3.*16, 16, 3"):
         MultimodalAutoencoder(encoders, {"image": ImageDecoder((32, 32, 3))},
                               input_shapes={"image": (16, 16, 3)})
-    with pytest.raises(ValueError, match="modality_dropout"):
+    with pytest.raises(TypeError, match="modality_dropout"):
         MultimodalAutoencoder(encoders, {"image": ImageDecoder()}, modality_dropout=0.5)
     built = MultimodalAutoencoder(
         {"image": ImageEncoder(4), "caption": TokenEncoder(5, 4)},
         {"image": ImageDecoder((16, 16, 3)), "caption": TokenDecoder(5, 3)},
         input_shapes={"image": (16, 16, 3), "caption": (3,)},
     )
-    assert built.encode({"caption": np.ones((2, 3))}).shape == (2, 32)
+    assert isinstance(built, CrossModalMapper)
+    assert built.encoder.input_shapes == {"caption": (None, 3), "image": (None, 16, 16, 3)}
+    assert built.encode({"caption": np.ones((2, 3), "int32")}).shape == (2, 32)
 
 
 def test_three_vector_modalities():

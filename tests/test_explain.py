@@ -1,13 +1,15 @@
-"""Attribution by occlusion and token deletion (crossmodal.explain)."""
+"""Attribution by occlusion, token deletion and left-out pairs (crossmodal.explain)."""
 
+import keras
 import numpy as np
 import pytest
 
 import crossmodal  # noqa: F401  (sets the Keras backend)
 from crossmodal.decoders import VectorDecoder
-from crossmodal.encoders import ImageEncoder, TokenEncoder
-from crossmodal.explain import occlusion_map, token_importance
+from crossmodal.encoders import ImageEncoder, TokenEncoder, VectorEncoder
+from crossmodal.explain import occlusion_map, pair_importance, token_importance
 from crossmodal.models import FusionNetwork
+from crossmodal.models.reasoning import film_network, relation_network
 
 
 def _softmax_of(score):
@@ -88,22 +90,61 @@ def test_works_on_a_fusion_network():
     assert np.all(scores[inputs["caption"] == 0] == 0)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: occlusion_map(corner_model, {"caption": np.zeros((2, 4), "int32")}), "'image' is not"),
-    (lambda: occlusion_map(corner_model, np.ones((2, 16, 16, 3))), "dict"),
-    (lambda: occlusion_map(corner_model, {"image": np.ones((2, 16, 16))}), "images"),
-    (lambda: occlusion_map(corner_model, _inputs(), patch=17), "patch"),
-    (lambda: occlusion_map(corner_model, _inputs(), patch=0), "patch"),
-    (lambda: occlusion_map(corner_model, _inputs(), stride=0), "stride"),
-    (lambda: occlusion_map(corner_model, _inputs(), target=[0]), "target"),
-    (lambda: occlusion_map(corner_model, _inputs(), target=2), "target"),
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: occlusion_map(corner_model, {"caption": np.zeros((2, 4), "int32")}), ValueError,
+     "'image' is not"),
+    (lambda: occlusion_map(corner_model, np.ones((2, 16, 16, 3))), TypeError, "dict"),
+    (lambda: occlusion_map(corner_model, {"image": np.ones((2, 16, 16))}), ValueError, "images"),
+    (lambda: occlusion_map(corner_model, _inputs(), patch=17), ValueError, "patch"),
+    (lambda: occlusion_map(corner_model, _inputs(), patch=0), ValueError, "patch"),
+    (lambda: occlusion_map(corner_model, _inputs(), stride=0), ValueError, "stride"),
+    (lambda: occlusion_map(corner_model, _inputs(), target=[0]), ValueError, "target"),
+    (lambda: occlusion_map(corner_model, _inputs(), target=2), ValueError, "target"),
     (lambda: occlusion_map(corner_model, {"image": np.ones((2, 16, 16, 3)),
-                                          "caption": np.zeros((3, 4), "int32")}), "batch sizes"),
+                                          "caption": np.zeros((3, 4), "int32")}), ValueError,
+     "batch sizes"),
     (lambda: occlusion_map(lambda x: {"a": np.ones((2, 2)), "b": np.ones((2, 2))}, _inputs()),
-     "output="),
-    (lambda: token_importance(word_model, {"caption": np.zeros((2, 4, 1), "int32")}), "token ids"),
-    (lambda: token_importance(word_model, {"caption": np.zeros((2, 4), "float32")}), "integer"),
+     ValueError, "output="),
+    (lambda: token_importance(word_model, {"caption": np.zeros((2, 4, 1), "int32")}), ValueError,
+     "token ids"),
+    (lambda: token_importance(word_model, {"caption": np.zeros((2, 4), "float32")}), TypeError,
+     "integer"),
 ])
-def test_bad_arguments_raise_value_error(call, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_arguments_raise(call, error, match):
+    with pytest.raises(error, match=match):
         call()
+
+
+def _relation_model():
+    keras.utils.set_random_seed(0)
+    model = relation_network(VectorEncoder(6, hidden=(8,)), 5, stem=(4, 4, 4), relation=(8,),
+                             hidden=(8,))
+    rng = np.random.default_rng(0)
+    inputs = {"image": rng.random((3, 32, 32, 3)).astype("float32"),
+              "question": rng.normal(size=(3, 7)).astype("float32")}
+    model(inputs)
+    return model, inputs
+
+
+def test_pair_importance_is_the_drop_when_one_pair_leaves_the_sum():
+    model, inputs = _relation_model()
+    importance = pair_importance(model, inputs)
+    assert importance.shape == (3, 16, 16)  # three poolings: 32x32 -> 4x4 cells
+    codes, _ = model.encoder.codes(inputs, training=False)
+    relations = np.asarray(model.fusion.relations(codes))
+    total = relations.sum(axis=(1, 2))
+    np.testing.assert_allclose(total, np.asarray(model.encode(inputs)), rtol=1e-5, atol=1e-5)
+    given = np.asarray(model(inputs)["answer"])
+    for example, i, j in [(0, 0, 5), (1, 9, 9), (2, 15, 0)]:
+        answer = given[example].argmax()
+        without = (total[example] - relations[example, i, j])[None].astype("float32")
+        kept = np.asarray(model.head(without))[0, answer]
+        np.testing.assert_allclose(importance[example, i, j], given[example, answer] - kept,
+                                   atol=1e-5)
+
+
+def test_pair_importance_needs_a_relation_network():
+    model = film_network(VectorEncoder(4), 5, filters=(4,), hidden=(4,))
+    with pytest.raises(TypeError, match="RelationFusion"):
+        pair_importance(model, {"image": np.zeros((1, 16, 16, 3), "float32"),
+                                "question": np.zeros((1, 3), "float32")})

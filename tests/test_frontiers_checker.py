@@ -9,27 +9,42 @@ from crossmodal.exercises import check_average_precision
 
 
 def right(scores, positives):
+    """Precision at the rank of each positive, from a cumulative count of hits."""
     order = np.argsort(-scores)
     hits = positives[order]
     precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
     return precision[hits].mean()
 
 
-def test_accepts_the_right_answer(capsys):
-    assert check_average_precision(right) is True
+def by_pairs(scores, positives):
+    """The same definition written another way: for each positive, the share of positives
+    among the items scored at least as high."""
+    return np.mean([positives[scores >= scores[i]].mean() for i in np.flatnonzero(positives)])
+
+
+# (scores, positives, average precision worked out by hand)
+CASES = [
+    ([0.9, 0.8, 0.7, 0.6], [True, False, True, False], (1 + 2 / 3) / 2),
+    ([0.9, 0.8, 0.7, 0.6], [True, False, False, True], (1 + 2 / 4) / 2),
+    ([0.1, 0.4, 0.35, 0.8], [False, True, False, True], 1.0),
+    ([0.2, 0.9, 0.5], [True, False, False], 1 / 3),
+]
+
+
+@pytest.mark.parametrize("fn", [right, by_pairs, average_precision_score],
+                         ids=["cumulative", "pairs", "scikit-learn"])
+@pytest.mark.parametrize("scores, positives, want", CASES)
+def test_references_agree_with_hand_computed_cases(fn, scores, positives, want):
+    scores, positives = np.array(scores), np.array(positives)
+    with runtime.blas_threads():
+        got = fn(positives, scores) if fn is average_precision_score else fn(scores, positives)
+    assert np.isclose(got, want)
+
+
+@pytest.mark.parametrize("fn", [right, by_pairs], ids=["cumulative", "pairs"])
+def test_accepts_right_answers(fn, capsys):
+    assert check_average_precision(fn) is True
     assert "all checks passed" in capsys.readouterr().out
-
-
-def test_accepts_scikit_learns_average_precision():
-    def with_sklearn(scores, positives):
-        with runtime.blas_threads():
-            return average_precision_score(positives, scores)
-    assert check_average_precision(with_sklearn) is True
-
-
-def test_hand_computed_case():
-    scores = np.array([0.9, 0.8, 0.7, 0.6])
-    assert np.isclose(right(scores, np.array([True, False, True, False])), (1 + 2 / 3) / 2)
 
 
 @pytest.mark.parametrize("wrong", [

@@ -141,7 +141,7 @@ def _pairs(n=96, seed=0):
 
 def _dual(temperature=0.07, learn_temperature=True):
     return DualEncoder({"a": VectorEncoder(8, hidden=(16,)), "b": VectorEncoder(8, hidden=(16,))},
-                       embedding_dim=4, temperature=temperature,
+                       projection_dim=4, temperature=temperature,
                        learn_temperature=learn_temperature)
 
 
@@ -206,30 +206,83 @@ def test_dual_encoder_rejects_bad_input():
         model.fit({"a": a, "b": b[:10]}, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="unknown modality 'audio'"):
         model.embed({"audio": a})
-    with pytest.raises(ValueError, match="exactly two"):
-        DualEncoder({"a": VectorEncoder(4)}, embedding_dim=4)
+    with pytest.raises(ValueError, match="two or more"):
+        DualEncoder({"a": VectorEncoder(4)}, projection_dim=4)
+    with pytest.raises(TypeError, match="dict"):
+        DualEncoder([VectorEncoder(4), VectorEncoder(4)])
     with pytest.raises(ValueError, match="missing"):
         model.fit({"a": a}, epochs=1, verbose=0)
+
+
+def _info_nce(a, b, temperature):
+    """The symmetric InfoNCE loss in NumPy, from its definition."""
+    s = a @ b.T / temperature
+    rows = -np.log(np.exp(np.diag(s)) / np.exp(s).sum(axis=1))
+    cols = -np.log(np.exp(np.diag(s)) / np.exp(s).sum(axis=0))
+    return 0.5 * (rows.mean() + cols.mean())
+
+
+def test_dual_encoder_loss_is_the_mean_over_modality_pairs():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = {name: rng.normal(size=(8, 5)).astype("float32") for name in "abc"}
+    model = DualEncoder({name: VectorEncoder(4, hidden=(8,)) for name in "abc"},
+                        projection_dim=3, temperature=0.5)
+    out = {k: keras.ops.convert_to_numpy(v).astype("float64") for k, v in model(x).items()}
+    pairs = [("a", "b"), ("a", "c"), ("b", "c")]
+    want = np.mean([_info_nce(out[p], out[q], 0.5) for p, q in pairs])
+    got = float(model.compute_loss(x, None, model(x)))
+    assert got == pytest.approx(want, rel=1e-4)
+    with pytest.raises(ValueError, match="every modality"):
+        model.compute_loss(x, None, {"a": out["a"], "b": out["b"]})
+
+
+def _mapper(**kwargs):
+    return CrossModalMapper({"a": VectorEncoder(16, hidden=(32,))},
+                            {"b": VectorDecoder(6, hidden=(32,))}, latent_dim=8, **kwargs)
 
 
 def test_mapper_trains_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
     a, b = _pairs(128)
-    model = CrossModalMapper("a", "b", VectorEncoder(16, hidden=(32,)),
-                             VectorDecoder(6, hidden=(32,)), latent_dim=8)
+    model = _mapper()
     assert model({"a": a})["b"].shape == (128, 6)
+    assert model.encode({"a": a}).shape == (128, 8)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss={"b": "mse"})
     history = model.fit({"a": a}, {"b": b}, epochs=20, batch_size=32, verbose=0).history["loss"]
     assert history[-1] < 0.5 * history[0]
     model.save(tmp_path / "mapper.keras")
-    loaded = keras.saving.load_model(tmp_path / "mapper.keras")
+    loaded = keras.saving.load_model(tmp_path / "mapper.keras", safe_mode=True)
     np.testing.assert_array_equal(loaded.predict({"a": a}, verbose=0)["b"],
                                   model.predict({"a": a}, verbose=0)["b"])
 
 
+def test_mapper_maps_several_sources_to_several_targets():
+    keras.utils.set_random_seed(0)
+    a, b = _pairs(16)
+    model = CrossModalMapper({"a": VectorEncoder(4), "b": VectorEncoder(4)},
+                             {"x": VectorDecoder(3), "y": VectorDecoder(2)},
+                             fusion="mean", latent_dim=5)
+    out = model({"a": a, "b": b})
+    assert {k: tuple(v.shape) for k, v in out.items()} == {"x": (16, 3), "y": (16, 2)}
+    assert model.compute_output_shape({"a": (None, 10), "b": (None, 6)}) == {
+        "x": (None, 3), "y": (None, 2)}
+    latent = model.encode({"b": b})  # any subset of the sources
+    decoded = model.decode(latent)
+    np.testing.assert_allclose(np.asarray(decoded["y"]), np.asarray(model({"b": b})["y"]),
+                               atol=1e-6)
+
+
 def test_mapper_rejects_bad_input():
-    model = CrossModalMapper("a", "b", VectorEncoder(4), VectorDecoder(3), latent_dim=2)
+    model = _mapper()
+    model({"a": np.ones((2, 10), "float32")})
     with pytest.raises(ValueError, match="unknown modality 'b'"):
-        model({"b": np.ones((2, 5))})
-    with pytest.raises(ValueError, match="must differ"):
-        CrossModalMapper("a", "a", VectorEncoder(4), VectorDecoder(3), latent_dim=2)
+        model({"b": np.ones((2, 5), "float32")})
+    with pytest.raises(TypeError, match="decoders must be a dict"):
+        CrossModalMapper({"a": VectorEncoder(4)}, VectorDecoder(3))
+    with pytest.raises(ValueError, match="at least one"):
+        CrossModalMapper({"a": VectorEncoder(4)}, {})
+    with pytest.raises(TypeError, match="modality 'b'"):
+        CrossModalMapper({"a": VectorEncoder(4)}, {"b": "dense"})
+    with pytest.raises(ValueError, match="latent_dim"):
+        CrossModalMapper({"a": VectorEncoder(4)}, {"b": VectorDecoder(3)}, latent_dim=0)

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+import keras
+
 from crossmodal.datasets import (
-    ANSWERS, COLOURS, QUESTION_TYPES, SHAPES, SIZES, VOCABULARY, bag_of_words,
-    caption_vectorizer, make_scenes, speak, split, subset, to_dataset,
+    ANSWERS, COLOURS, QUESTION_TYPES, SAMPLING_RATE, SHAPES, SIZES, VOCABULARY, bag_of_words,
+    caption_vectorizer, indexed_dataset, make_scenes, speak, split, stream, subset, to_dataset,
 )
 from crossmodal.datasets.shapes import SHAPE_WORDS, SIZE_WORDS
 
@@ -121,6 +123,11 @@ def test_audio_is_not_silent_and_differs_between_captions():
     assert np.abs(same[0] - same[1]).mean() > 0.01
 
 
+def test_audio_length_follows_the_sampling_rate():
+    assert speak(np.array(["a red circle"])).shape == (1, SAMPLING_RATE)
+    assert speak(np.array(["a red circle"]), seconds=0.5, sampling_rate=4000).shape == (1, 2000)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"n": -1}, "non-negative"),
     ({"n": 5, "shapes": ("hexagon",)}, "shapes must be"),
@@ -153,13 +160,44 @@ def test_noise_and_occlusion_change_the_image():
 def test_vectorizer_and_bag_of_words():
     vectorizer = caption_vectorizer(sequence_length=8)
     assert vectorizer.vocabulary_size() == len(VOCABULARY) + 2
-    tokens = np.asarray(vectorizer(np.array(["a red circle", "zebra red"])))
-    assert tokens.shape == (2, 8) and tokens[0, 3] == 0 and tokens[1, 0] == 1
+    tokens = vectorizer(np.array(["a red circle", "zebra red"]))
+    assert tokens.shape == (2, 8) and tokens.dtype == np.int32
+    assert tokens[0, 3] == 0 and tokens[1, 0] == 1
     counts = bag_of_words(tokens, vectorizer.vocabulary_size())
     red = VOCABULARY.index("red") + 2
     assert counts[0].sum() == 3 and counts[1].sum() == 1 and counts[1, red] == 1
     with pytest.raises(ValueError, match="token ids"):
         bag_of_words(np.array([[99]]), 10)
+
+
+def test_tokenizer_by_hand():
+    tokenizer = caption_vectorizer(4, vocabulary=("red", "circle", "a"))
+    assert tokenizer.get_vocabulary() == ["", "[UNK]", "red", "circle", "a"]
+    np.testing.assert_array_equal(tokenizer("A red, CIRCLE! zebra"), [[4, 2, 3, 1]])
+    np.testing.assert_array_equal(tokenizer([b"red red red red red", ""]),
+                                  [[2, 2, 2, 2], [0, 0, 0, 0]])
+    with pytest.raises(ValueError, match="1-D"):
+        tokenizer(np.array([["a"]], dtype=object))
+    with pytest.raises(TypeError, match="strings"):
+        tokenizer([3])
+    with pytest.raises(ValueError, match="sequence_length"):
+        caption_vectorizer(0)
+    with pytest.raises(ValueError, match="distinct"):
+        caption_vectorizer(4, vocabulary=("red", "red"))
+
+
+def test_tokenizer_gives_the_ids_of_text_vectorization():
+    pytest.importorskip("tensorflow")
+    sentences = list(make_scenes(40, seed=7)["caption"]) + [
+        "A Red, circle!", "zebra red", "", "  two   spaces ", "it's a (big) blue-green box.",
+        " ".join(VOCABULARY[:20])]
+    tokenizer = caption_vectorizer(12)
+    reference = keras.layers.TextVectorization(
+        standardize="lower_and_strip_punctuation", split="whitespace", output_mode="int",
+        output_sequence_length=12, vocabulary=list(VOCABULARY))
+    assert tokenizer.get_vocabulary() == reference.get_vocabulary()
+    want = keras.ops.convert_to_numpy(reference(np.array(sentences)))
+    np.testing.assert_array_equal(tokenizer(np.array(sentences)), want)
 
 
 def test_split_subset_and_dataset():
@@ -171,29 +209,112 @@ def test_split_subset_and_dataset():
     np.testing.assert_array_equal(joined, np.sort(data["scene"]["x"][:, 0]))
     first = subset(data, np.arange(3))
     assert first["scene"]["x"].shape == (3, 1)
-    ds = to_dataset({"image": data["image"]}, {"label": data["label"]}, batch_size=32)
-    inputs, targets = next(iter(ds))
-    assert inputs["image"].shape == (32, 32, 32, 3) and targets["label"].shape == (32,)
-    with pytest.raises(ValueError, match="same length"):
-        to_dataset({"image": data["image"], "label": data["label"][:5]})
     with pytest.raises(ValueError, match="sum to 1"):
         split(data, (0.5, 0.2))
 
 
-def test_stream_generates_in_repeatable_chunks():
-    from crossmodal.datasets import stream
+def _epoch(batches):
+    """The example ids of one epoch, in the order the batches give them."""
+    return np.concatenate([inputs["id"] for inputs, _ in batches])
 
+
+def test_batches_are_a_py_dataset_with_every_example_once_per_epoch():
+    ids = np.arange(50)
+    ds = to_dataset({"id": ids}, {"label": ids % 3}, batch_size=16, seed=1)
+    assert isinstance(ds, keras.utils.PyDataset) and len(ds) == 4
+    assert [len(ds[i][0]["id"]) for i in range(4)] == [16, 16, 16, 2]
+    for _ in range(2):
+        order = _epoch(ds)
+        np.testing.assert_array_equal(np.sort(order), ids)
+        np.testing.assert_array_equal(ds[0][1]["label"], ds[0][0]["id"] % 3)  # rows stay paired
+        ds.on_epoch_end()
+    with pytest.raises(IndexError):
+        ds[4]
+
+
+def test_batch_order_repeats_per_seed_and_changes_per_epoch():
+    def epochs(seed, shuffle=True):
+        ds = to_dataset({"id": np.arange(50)}, np.zeros(50), batch_size=16, seed=seed,
+                        shuffle=shuffle)
+        first = _epoch(ds)
+        ds.on_epoch_end()
+        return first, _epoch(ds)
+
+    first, second = epochs(1)
+    for got, want in zip((first, second), epochs(1)):
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(first, second)
+    assert not np.array_equal(first, epochs(2)[0])
+    # epoch e visits default_rng([seed, e]).permutation(n), sorted within each batch
+    permutation = np.random.default_rng([1, 1]).permutation(50)
+    np.testing.assert_array_equal(second[:16], np.sort(permutation[:16]))
+    np.testing.assert_array_equal(epochs(1, shuffle=False)[1], np.arange(50))
+
+
+def test_indexed_batches_gather_the_shared_rows():
+    shared = {"image": np.arange(5) * 10}
+    index = np.array([4, 0, 2, 2, 1, 3, 0])
+    ds = indexed_dataset(shared, index, {"id": np.arange(7)}, np.arange(7) * 2, batch_size=3,
+                         seed=0)
+    seen = []
+    for inputs, targets in ds:
+        np.testing.assert_array_equal(inputs["image"], 10 * index[inputs["id"]])
+        np.testing.assert_array_equal(targets, 2 * inputs["id"])
+        seen.extend(inputs["id"])
+    assert sorted(seen) == list(range(7))
+    with pytest.raises(ValueError, match="index must lie in"):
+        indexed_dataset(shared, np.array([5]), {"id": np.arange(1)})
+    with pytest.raises(ValueError, match="integers"):
+        indexed_dataset(shared, np.array([0.0]), {"id": np.arange(1)})
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"batch_size": True}, TypeError, "batch_size"),
+    ({"seed": 1.5}, TypeError, "seed"),
+])
+def test_batches_check_their_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        to_dataset({"id": np.arange(4)}, **kwargs)
+
+
+def test_batches_need_modalities_of_one_length():
+    with pytest.raises(ValueError, match="same length"):
+        to_dataset({"image": np.zeros(4), "label": np.zeros(3)})
+    with pytest.raises(ValueError, match="same length"):
+        to_dataset({"image": np.zeros(4)}, np.zeros(3))
+
+
+def test_fit_reads_the_batches_and_repeats():
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+
+    def losses():
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((3,), name="x")
+        model = keras.Model({"x": inputs}, keras.layers.Dense(1)(inputs))
+        model.compile("sgd", "mse")
+        ds = to_dataset({"x": x}, x.sum(axis=1, keepdims=True), batch_size=8, seed=4)
+        return model.fit(ds, epochs=3, verbose=0).history["loss"]
+
+    first = losses()
+    assert len(first) == 3 and first[-1] < first[0]
+    assert losses() == first
+
+
+def test_stream_generates_in_repeatable_chunks():
     def make(size, seed):
         data = make_scenes(size, seed=seed)
         return {"image": data["image"]}, {"label": data["label"]}
 
-    ds = stream(make, 50, chunk=20, seed=3, batch_size=16)
+    ds = stream(make, 50, chunk=20, seed=3, batch_size=10)
     batches = list(ds)
-    assert [len(y["label"]) for _, y in batches] == [16, 16, 16, 2]
-    labels = np.concatenate([y["label"].numpy() for _, y in batches])
+    assert [len(y["label"]) for _, y in batches] == [10, 10, 10, 10, 10]
+    labels = np.concatenate([y["label"] for _, y in batches])
     expected = np.concatenate([make(20, 3)[1]["label"], make(20, 4)[1]["label"],
                                make(10, 5)[1]["label"]])
     np.testing.assert_array_equal(np.sort(labels), np.sort(expected))
-    again = np.concatenate([y["label"].numpy() for _, y in stream(make, 50, chunk=20, seed=3,
-                                                                   batch_size=16)])
+    again = np.concatenate([y["label"] for _, y in stream(make, 50, chunk=20, seed=3,
+                                                         batch_size=10)])
     np.testing.assert_array_equal(labels, again)
+    with pytest.raises(ValueError, match="multiple of batch_size"):
+        stream(make, 50, chunk=20, batch_size=16)

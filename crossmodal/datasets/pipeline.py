@@ -101,7 +101,6 @@ class _ArrayBatches(Batches):
         self.inputs, self.targets = inputs, targets
 
     def rows(self, index):
-        index = np.sort(index)
         inputs = subset(self.inputs, index)
         if self.targets is None:
             return (inputs,)
@@ -143,7 +142,6 @@ class _IndexedBatches(Batches):
         self.inputs, self.targets = inputs, targets
 
     def rows(self, index):
-        index = np.sort(index)
         batch = {**{k: v[self.index[index]] for k, v in self.shared.items()},
                  **subset(self.inputs, index)}
         if self.targets is None:

@@ -48,7 +48,7 @@ def film_network(question_encoder, answers, *, stem=(), filters=(16,) * 6, cells
     the question entering only after pooling (``concat_network``).
     """
     return FusionNetwork(
-        {"image": SpatialImageEncoder(stem, coordinates=True, name="backbone"),
+        {"image": SpatialImageEncoder(stem, coordinates=bool(stem), name="backbone"),
          "question": question_encoder},
         FiLMFusion(filters, cells=cells, modulate=modulate, name="fusion"),
         _head(answers, hidden), output_name="answer", name=name)
