@@ -14,7 +14,7 @@ from keras import layers, ops
 from crossmodal import fusion as fusion_lib
 from crossmodal.dropout import ModalityDropout
 from crossmodal.serialization import Composite, serialize
-from crossmodal.validation import check_modalities
+from crossmodal.validation import check_layers, check_modalities
 
 
 def describe(shape):
@@ -64,6 +64,39 @@ class CheckedInputs:
         return super().predict(x, *args, **kwargs)
 
 
+class EncoderModel(CheckedInputs):
+    """Mixin for models that start with a ``MultimodalEncoder``, held as ``self.encoder``.
+
+    Gives them the encoder's ``modalities``, ``encoders``, ``fusion`` and
+    ``modality_dropout``, builds the encoder from the first inputs it sees,
+    and checks dict inputs in ``fit``, ``evaluate`` and ``predict``.
+    """
+
+    @property
+    def modalities(self):
+        """The input modalities, sorted."""
+        return self.encoder.modalities
+
+    @property
+    def encoders(self):
+        return self.encoder.encoders
+
+    @property
+    def fusion(self):
+        return self.encoder.fusion
+
+    @property
+    def modality_dropout(self):
+        return self.encoder.modality_dropout
+
+    def fused(self, inputs, training=None):
+        """The encoder's fused vector, building the model on the first call."""
+        if not self.built:
+            shapes = check_modalities(inputs, self.modalities, owner=self.name)
+            self.build({name: tuple(x.shape) for name, x in shapes.items()})
+        return self.encoder(inputs, training=training)
+
+
 @keras.saving.register_keras_serializable(package="crossmodal")
 class MultimodalEncoder(Composite, layers.Layer):
     """Dict of modalities -> one fused vector ``(batch, dim)``.
@@ -95,20 +128,12 @@ class MultimodalEncoder(Composite, layers.Layer):
 
     def __init__(self, encoders, fusion="concat", modality_dropout=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(encoders, dict):
-            raise TypeError(f"encoders must be a dict of modality name to layer; got "
-                            f"{type(encoders).__name__}")
-        if not encoders:
-            raise ValueError("encoders must hold at least one modality")
-        for name, encoder in encoders.items():
-            if not isinstance(encoder, layers.Layer):
-                raise TypeError(f"the encoder of modality {name!r} must be a Keras layer; got "
-                                f"{type(encoder).__name__}")
+        encoders = check_layers(encoders, "encoders")
         if modality_dropout is not None and not isinstance(modality_dropout, ModalityDropout):
             raise TypeError(f"modality_dropout must be None or a ModalityDropout layer; got "
                             f"{modality_dropout!r}")
-        self.modalities = sorted(encoders)
-        self.encoders = {name: encoders[name] for name in self.modalities}
+        self.modalities = list(encoders)
+        self.encoders = encoders
         self.fusion = fusion_lib.get(fusion)
         self.modality_dropout = modality_dropout
 

@@ -90,6 +90,27 @@ def check_token_ids(tokens, what, vocabulary_size=None):
                              f"from {tokens.min()} to {tokens.max()}")
 
 
+def check_layers(layers, name, *, minimum=1):
+    """Return ``layers`` sorted by modality name, or raise: not a dict of Keras layers, or too few.
+
+    ``name`` is the argument's name, e.g. ``"encoders"``; the message for a
+    wrong entry names its modality.
+    """
+    import keras
+
+    if not isinstance(layers, dict):
+        raise TypeError(f"{name} must be a dict of modality name to layer; got "
+                        f"{type(layers).__name__}")
+    if len(layers) < minimum:
+        raise ValueError(f"{name} must hold at least {minimum} modalit"
+                         f"{'y' if minimum == 1 else 'ies'}; got {sorted(layers)}")
+    for modality, layer in layers.items():
+        if not isinstance(layer, keras.layers.Layer):
+            raise TypeError(f"{name}[{modality!r}] must be a Keras layer; got "
+                            f"{type(layer).__name__}")
+    return {modality: layers[modality] for modality in sorted(layers)}
+
+
 def check_modalities(inputs, known=None, *, owner):
     """Check a dict of modality tensors and return it with sorted keys.
 

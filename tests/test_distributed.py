@@ -9,6 +9,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytest.importorskip("tensorflow")  # tf.distribute; the JAX environment has no TensorFlow
+
 SCRIPT = textwrap.dedent("""
     import json
     import numpy as np

@@ -135,3 +135,13 @@ def test_audio_encoder_shapes_and_precomputed_spectrogram(tmp_path):
     np.testing.assert_allclose(loaded, out, atol=1e-5)
     with pytest.raises(ValueError, match="waveforms"):
         encoder(np.zeros((2, 10, 3), "float32"))
+
+
+def test_plotted_spectrogram_is_the_encoders_transform():
+    from crossmodal import plot
+
+    waves = np.random.default_rng(1).normal(0, 0.3, (2, 2000)).astype("float32")
+    spec = plot.mel_spectrogram(waves, sampling_rate=8000, num_mel_bins=20)
+    assert spec.shape == (2, 20, 32)
+    np.testing.assert_allclose(spec, np.asarray(mel_spectrogram_layer(8000, 20)(waves)),
+                               atol=1e-5)

@@ -19,7 +19,7 @@ from keras import layers, ops
 from crossmodal.losses import contrastive_loss
 from crossmodal.multimodal import CheckedInputs
 from crossmodal.serialization import Composite, serialize
-from crossmodal.validation import check_int, check_modalities, check_number
+from crossmodal.validation import check_int, check_layers, check_modalities, check_number
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -63,23 +63,14 @@ class DualEncoder(CheckedInputs, Composite, keras.Model):
     def __init__(self, encoders, projection_dim=32, *, temperature=0.07, max_scale=100.0,
                  learn_temperature=True, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(encoders, dict):
-            raise TypeError(f"encoders must be a dict of modality name to layer; got "
-                            f"{type(encoders).__name__}")
-        if len(encoders) < 2:
-            raise ValueError(f"a dual encoder aligns two or more modalities; got "
-                             f"{sorted(encoders)}")
-        for name, encoder in encoders.items():
-            if not isinstance(encoder, layers.Layer):
-                raise TypeError(f"the encoder of modality {name!r} must be a Keras layer; got "
-                                f"{type(encoder).__name__}")
+        encoders = check_layers(encoders, "encoders", minimum=2)
         self.max_scale = check_number(max_scale, "max_scale", above=1.0)
         self.initial_temperature = check_number(temperature, "temperature",
                                                 at_least=1.0 / self.max_scale, at_most=1.0)
         self.projection_dim = check_int(projection_dim, "projection_dim")
         self.learn_temperature = bool(learn_temperature)
-        self.modalities = sorted(encoders)
-        self.encoders = {name: encoders[name] for name in self.modalities}
+        self.modalities = list(encoders)
+        self.encoders = encoders
         self.projections = {name: layers.Dense(self.projection_dim, use_bias=False,
                                                name=f"project_{name}")
                             for name in self.modalities}

@@ -8,13 +8,12 @@ read a feature map and a question.
 import keras
 from keras import layers
 
-from crossmodal.multimodal import CheckedInputs, MultimodalEncoder
+from crossmodal.multimodal import EncoderModel, MultimodalEncoder
 from crossmodal.serialization import Composite, serialize
-from crossmodal.validation import check_modalities
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
-class FusionNetwork(CheckedInputs, Composite, keras.Model):
+class FusionNetwork(EncoderModel, Composite, keras.Model):
     """Encode every modality, fuse the encodings, predict with one head.
 
     ``{"image": (batch, ...), "caption": (batch, ...)}`` -> ``{output_name:
@@ -51,23 +50,6 @@ class FusionNetwork(CheckedInputs, Composite, keras.Model):
         self.head = head
         self.output_name = output_name
 
-    @property
-    def modalities(self):
-        """The input modalities, sorted."""
-        return self.encoder.modalities
-
-    @property
-    def encoders(self):
-        return self.encoder.encoders
-
-    @property
-    def fusion(self):
-        return self.encoder.fusion
-
-    @property
-    def modality_dropout(self):
-        return self.encoder.modality_dropout
-
     def build(self, input_shape):
         if not self.encoder.built:
             self.encoder.build(input_shape)
@@ -76,10 +58,7 @@ class FusionNetwork(CheckedInputs, Composite, keras.Model):
 
     def encode(self, inputs, training=None):
         """The fused vector ``(batch, dim)`` from any non-empty subset of the modalities."""
-        if not self.built:
-            self.build({name: tuple(x.shape) for name, x in
-                        check_modalities(inputs, self.modalities, owner=self.name).items()})
-        return self.encoder(inputs, training=training)
+        return self.fused(inputs, training=training)
 
     def call(self, inputs, training=None):
         fused = self.encode(inputs, training=training)

@@ -12,13 +12,13 @@ inputs.
 import keras
 from keras import layers
 
-from crossmodal.multimodal import CheckedInputs, MultimodalEncoder, describe
+from crossmodal.multimodal import EncoderModel, MultimodalEncoder, describe
 from crossmodal.serialization import Composite, serialize
-from crossmodal.validation import check_int, check_modalities
+from crossmodal.validation import check_int, check_layers
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
-class CrossModalMapper(CheckedInputs, Composite, keras.Model):
+class CrossModalMapper(EncoderModel, Composite, keras.Model):
     """``{source: x, ...}`` -> ``MultimodalEncoder`` -> ``(batch, latent_dim)`` -> ``{target: y, ...}``.
 
     Train it with the built-in ``compile``/``fit`` on ``(inputs, targets)``
@@ -43,36 +43,10 @@ class CrossModalMapper(CheckedInputs, Composite, keras.Model):
     def __init__(self, encoders, decoders, *, fusion="concat", latent_dim=32,
                  modality_dropout=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(decoders, dict):
-            raise TypeError(f"decoders must be a dict of modality name to layer; got "
-                            f"{type(decoders).__name__}")
-        if not decoders:
-            raise ValueError("decoders must hold at least one modality")
-        for name, decoder in decoders.items():
-            if not isinstance(decoder, layers.Layer):
-                raise TypeError(f"the decoder of modality {name!r} must be a Keras layer; got "
-                                f"{type(decoder).__name__}")
+        self.decoders = check_layers(decoders, "decoders")
         self.encoder = MultimodalEncoder(encoders, fusion, modality_dropout, name="encoder")
-        self.decoders = {name: decoders[name] for name in sorted(decoders)}
         self.latent_dim = check_int(latent_dim, "latent_dim")
         self.to_latent = layers.Dense(self.latent_dim, name="latent")
-
-    @property
-    def modalities(self):
-        """The input modalities, sorted."""
-        return self.encoder.modalities
-
-    @property
-    def encoders(self):
-        return self.encoder.encoders
-
-    @property
-    def fusion(self):
-        return self.encoder.fusion
-
-    @property
-    def modality_dropout(self):
-        return self.encoder.modality_dropout
 
     def build(self, input_shape):
         if not self.encoder.built:
@@ -86,10 +60,7 @@ class CrossModalMapper(CheckedInputs, Composite, keras.Model):
 
     def encode(self, inputs, training=None):
         """The shared latent ``(batch, latent_dim)`` from any non-empty subset of the sources."""
-        if not self.built:
-            self.build({name: tuple(x.shape) for name, x in
-                        check_modalities(inputs, self.modalities, owner=self.name).items()})
-        return self.to_latent(self.encoder(inputs, training=training))
+        return self.to_latent(self.fused(inputs, training=training))
 
     def decode(self, latent, training=None):
         """Every target, as a dict, from latents ``(batch, latent_dim)``."""
