@@ -32,6 +32,18 @@ def _as_dict(inputs):
     return inputs
 
 
+def _check_many(owner, inputs):
+    """Raise ``TypeError`` for one tensor (or one shape) where a dict of modalities belongs."""
+    if isinstance(inputs, dict):
+        return
+    one_shape = isinstance(inputs, (list, tuple)) and all(
+        d is None or isinstance(d, int) for d in inputs)
+    if one_shape or hasattr(inputs, "shape"):
+        shape = tuple(getattr(inputs, "shape", inputs))
+        raise TypeError(f"{owner}: expected a dict of modality name to (batch, dim) vectors (or a "
+                        f"list of them); got one tensor of shape {shape}")
+
+
 def _with_one(z):
     """``[z; 1]``: a vector with a constant 1 appended (``(batch, d + 1)``)."""
     return ops.concatenate([z, ops.ones_like(z[:, :1])], axis=-1)
@@ -49,6 +61,7 @@ class Fusion(layers.Layer):
     """
 
     def build(self, input_shape):
+        _check_many(self.name, input_shape)
         shapes = _as_dict(input_shape)
         if not isinstance(shapes, dict) or not shapes:
             raise ValueError(
@@ -66,6 +79,7 @@ class Fusion(layers.Layer):
 
     def present(self, inputs, presence=None):
         """Validate; return every modality in order (zeros where missing) and the ``(batch, N)`` mask."""
+        _check_many(self.name, inputs)
         inputs = check_modalities(_as_dict(inputs), self.modalities, owner=self.name)
         for name, x in inputs.items():
             check_rank(x, 2, what=name, expected=VECTORS)
@@ -431,6 +445,11 @@ class LateFusion(Composite, Fusion):
             return ops.where(count > 0, total / ops.maximum(count, 1.0), 1.0 / classes)
         logits = ops.sum(ops.log(ops.maximum(probabilities, 1e-7)) * mask[:, :, None], axis=1)
         return ops.softmax(logits, axis=-1)
+
+    def compute_output_spec(self, inputs, presence=None):
+        """The prediction is float32 (the heads' outputs), under a mixed-precision policy too."""
+        shapes = {k: tuple(v.shape) for k, v in _as_dict(inputs).items()}
+        return keras.KerasTensor(self.compute_output_shape(shapes), dtype="float32")
 
     def compute_output_shape(self, input_shape):
         batch = next(iter(_as_dict(input_shape).values()))[0]

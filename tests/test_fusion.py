@@ -123,7 +123,7 @@ def test_layer_round_trips_through_keras_file_in_safe_mode(key, tmp_path):
 
 
 @pytest.mark.parametrize("key", sorted(LAYERS))
-def test_bad_input_raises_value_error(key):
+def test_bad_input_raises(key):
     layer = LAYERS[key]()
     x = inputs_for(key, ("image", "text"))
     layer(x)

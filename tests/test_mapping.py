@@ -206,7 +206,7 @@ def test_dual_encoder_rejects_bad_input():
         model.fit({"a": a, "b": b[:10]}, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="unknown modality 'audio'"):
         model.embed({"audio": a})
-    with pytest.raises(ValueError, match="two or more"):
+    with pytest.raises(ValueError, match="at least 2 modalities"):
         DualEncoder({"a": VectorEncoder(4)}, projection_dim=4)
     with pytest.raises(TypeError, match="dict"):
         DualEncoder([VectorEncoder(4), VectorEncoder(4)])
@@ -280,9 +280,9 @@ def test_mapper_rejects_bad_input():
         model({"b": np.ones((2, 5), "float32")})
     with pytest.raises(TypeError, match="decoders must be a dict"):
         CrossModalMapper({"a": VectorEncoder(4)}, VectorDecoder(3))
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(ValueError, match="decoders must hold at least 1 modality"):
         CrossModalMapper({"a": VectorEncoder(4)}, {})
-    with pytest.raises(TypeError, match="modality 'b'"):
+    with pytest.raises(TypeError, match=r"decoders\['b'\] must be a Keras layer"):
         CrossModalMapper({"a": VectorEncoder(4)}, {"b": "dense"})
     with pytest.raises(ValueError, match="latent_dim"):
         CrossModalMapper({"a": VectorEncoder(4)}, {"b": VectorDecoder(3)}, latent_dim=0)

@@ -86,8 +86,8 @@ def test_an_encoder_that_cannot_build_is_named():
 
 @pytest.mark.parametrize("make, error, match", [
     (lambda: MultimodalEncoder([VectorEncoder(3)]), TypeError, "dict"),
-    (lambda: MultimodalEncoder({}), ValueError, "at least one"),
-    (lambda: MultimodalEncoder({"text": lambda x: x}), TypeError, "modality 'text'"),
+    (lambda: MultimodalEncoder({}), ValueError, "at least 1 modality"),
+    (lambda: MultimodalEncoder({"text": lambda x: x}), TypeError, r"encoders\['text'\]"),
     (lambda: _encoder(fusion="sum"), ValueError, "unknown fusion"),
     (lambda: _encoder(modality_dropout=0.5), TypeError, "ModalityDropout"),
 ])

@@ -5,8 +5,9 @@ import pytest
 
 import crossmodal  # noqa: F401  (sets the Keras backend)
 import keras
-from crossmodal.validation import (check_choice, check_int, check_ints, check_modalities,
-                                   check_number, check_rank, check_token_ids, dtype_name)
+from crossmodal.validation import (check_choice, check_int, check_ints, check_layers,
+                                   check_modalities, check_number, check_rank, check_token_ids,
+                                   dtype_name)
 
 
 def test_check_rank_names_the_input_and_its_layout():
@@ -29,6 +30,17 @@ def test_check_modalities_sorts_and_checks_the_dict():
         check_modalities({"c": a}, ["a", "b"], owner="m")
     with pytest.raises(ValueError, match="batch sizes differ"):
         check_modalities({"a": a, "b": b[:2]}, owner="m")
+
+
+def test_check_layers_sorts_and_names_a_wrong_entry():
+    a, b = keras.layers.Dense(2), keras.layers.Dense(3)
+    assert list(check_layers({"b": b, "a": a}, "encoders")) == ["a", "b"]
+    with pytest.raises(TypeError, match="encoders must be a dict"):
+        check_layers([a, b], "encoders")
+    with pytest.raises(ValueError, match=r"at least 2 modalities; got \['a'\]"):
+        check_layers({"a": a}, "encoders", minimum=2)
+    with pytest.raises(TypeError, match=r"decoders\['b'\] must be a Keras layer; got str"):
+        check_layers({"a": a, "b": "dense"}, "decoders")
 
 
 def test_number_checks():
