@@ -10,8 +10,11 @@ Taught in the chapter "Modalities and shared spaces".
 import numpy as np
 
 
-def _unit(x):
+def _unit(x, name):
     x = np.asarray(x, np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite; got {int(np.size(x) - np.isfinite(x).sum())} "
+                         f"NaN or infinite values in an array of shape {x.shape}")
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
@@ -30,9 +33,10 @@ def retrieval_ranks(queries, gallery, labels=None, chunk=256):
         against the query (a wrong item scoring equal ranks above it).
 
     Raises:
-        ValueError: if the two sets differ in length or width.
+        ValueError: if the two sets differ in length or width, or hold NaN or
+            infinite values.
     """
-    queries, gallery = _unit(queries), _unit(gallery)
+    queries, gallery = _unit(queries, "queries"), _unit(gallery, "gallery")
     if queries.ndim != 2 or queries.shape != gallery.shape:
         raise ValueError(
             f"queries and gallery must both be (n, d) with the same shape; "

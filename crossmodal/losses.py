@@ -4,7 +4,11 @@
 in one space (CLIP); the chapter "Cross-modal mapping and alignment" derives it.
 """
 
+import numbers
+
 from keras import ops
+
+from crossmodal.validation import check_number
 
 
 def contrastive_loss(a, b, temperature):
@@ -27,8 +31,11 @@ def contrastive_loss(a, b, temperature):
 
     Raises:
         ValueError: if ``a`` and ``b`` are not both ``(batch, d)`` with the
-            same shape.
+            same shape, or a number ``temperature`` is not above 0 (a tensor,
+            such as a learned temperature, is not checked).
     """
+    if isinstance(temperature, numbers.Real):
+        check_number(temperature, "temperature", above=0.0)
     if len(a.shape) != 2 or tuple(a.shape) != tuple(b.shape):
         raise ValueError(
             f"contrastive_loss expects two (batch, d) arrays of the same shape; "

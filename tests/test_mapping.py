@@ -48,6 +48,13 @@ def test_contrastive_loss_rejects_unpaired_batches():
         contrastive_loss(np.ones((4, 3)), np.ones((5, 3)), 0.1)
 
 
+@pytest.mark.parametrize("temperature", [0.0, -0.5, float("nan")])
+def test_contrastive_loss_rejects_a_temperature_that_is_not_positive(temperature):
+    a = np.eye(3, dtype="float32")
+    with pytest.raises(ValueError, match="temperature must be"):
+        contrastive_loss(a, a, temperature)
+
+
 # --- retrieval metrics --------------------------------------------------------
 
 def test_recall_and_median_rank_on_crafted_embeddings():
@@ -65,6 +72,18 @@ def test_recall_and_median_rank_on_crafted_embeddings():
 def test_recall_with_k_larger_than_the_gallery_raises():
     with pytest.raises(ValueError, match="gallery size 4"):
         recall_at_k(np.eye(4), np.eye(4), 5)
+
+
+@pytest.mark.parametrize("metric", [retrieval_ranks, median_rank,
+                                    lambda q, g: recall_at_k(q, g, 1)])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_retrieval_metrics_reject_nan_and_infinite_embeddings(metric, bad):
+    queries = np.eye(4)
+    queries[2, 1] = bad
+    with pytest.raises(ValueError, match="queries must be finite; got 1 NaN or infinite"):
+        metric(queries, np.eye(4))
+    with pytest.raises(ValueError, match="gallery must be finite"):
+        metric(np.eye(4), queries)
 
 
 # --- linear probe and CCA -----------------------------------------------------
