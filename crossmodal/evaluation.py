@@ -94,7 +94,7 @@ def linear_probe(train_features, train_labels, test_features, test_labels, C=1.0
     The standard check of a representation: how much of the label a linear
     classifier can read off it. Features are standardised on the training
     set; scikit-learn runs with one BLAS thread (see ``runtime.blas_threads``).
-    Taught in the chapter "Cross-modal mapping and alignment".
+    Taught in the chapter "The multimodal autoencoder"; the mapping chapter reuses it.
 
     Args:
         train_features, test_features: ``(n, d)`` features.
