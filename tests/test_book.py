@@ -91,3 +91,11 @@ def test_every_claim_of_the_book_has_its_own_name():
             names += re.findall(r"expect\(\s*f?\"([^\"]+)\"", "".join(cell["source"]))
     assert len(names) > 50
     assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_chapter_reads_a_clock(path):
+    """Timings vary from machine to machine: they live in benchmarks/, never in a chapter's claims."""
+    source = "\n".join("".join(c["source"]) for c in _code_cells(path))
+    clocks = re.findall(r"\btime\.\w+\(|\bperf_counter\b|\bmonotonic\b|\bdatetime\.now\b", source)
+    assert not clocks, clocks
