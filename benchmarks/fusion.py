@@ -20,7 +20,10 @@ layers wired as a plain functional Keras model, trained side by side, once per
 installed Keras backend (``benchmarks/throughput.py``).
 
 Run ``python benchmarks/fusion.py`` (``--steps`` and ``--repeats`` change the
-work per configuration, ``--no-layers`` skips the table of fusion layers). Tensor fusion at 4 modalities of width 64 would need 571
+work per configuration, ``--no-layers`` skips the table of fusion layers,
+``--no-network`` the comparison before it; ``--kinds``, ``--modalities`` and
+``--sizes`` choose the configurations, and ``--csv FILE`` writes the table with
+the CPU it ran on). Tensor fusion at 4 modalities of width 64 would need 571
 million weights for its dense layer; configurations above
 ``--max-parameters`` are skipped and reported as such.
 """
@@ -36,7 +39,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from throughput import alternate, on_backends, report  # noqa: E402
 
-KINDS = ("concat", "gated", "tensor", "low_rank", "attention")
+KINDS = ("concat", "gated", "tensor", "low_rank", "attention")  # as crossmodal.costs.KINDS
 MODALITIES = (2, 3, 4)
 SIZES = (16, 64)
 
@@ -44,24 +47,23 @@ SIZES = (16, 64)
 def fusion_layer(kind, n, d):
     """The benchmark's fusion layer of ``kind`` (32 units), built for ``n`` inputs of width ``d``."""
     import crossmodal  # noqa: F401  (sets the backend)
-    from crossmodal import fusion
+    from crossmodal import costs
 
-    arguments = {"gated": {"dim": 32}, "low_rank": {"dim": 32, "rank": 4},
-                 "attention": {"dim": 32, "num_heads": 2}}
-    layer = fusion.get(kind, **arguments.get(kind, {}))
-    layer.build([(None, d)] * n)
-    return layer
+    return costs.fusion_layer(kind, n, d)
 
 
 def _with_head(layer):
     """Parameters of ``layer -> Dense(32) -> Dense(10)``, the dense layers counted, not built."""
-    width = layer.compute_output_shape([(None, d) for d in layer.input_dims.values()])[-1]
-    return layer.count_params() + (width + 1) * 32 + 33 * 10
+    from crossmodal import costs
+
+    return costs.with_head(layer)
 
 
 def parameters(kind, n, d):
     """Parameters of the benchmark's model ``fusion -> Dense(32) -> Dense(10)`` (no training)."""
-    return _with_head(fusion_layer(kind, n, d))
+    from crossmodal import costs
+
+    return costs.parameters(kind, n, d)
 
 
 def measure(kind, n, d, steps, batch, max_parameters, repeats):
@@ -162,6 +164,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=5, help="alternating epochs (comparison)")
     parser.add_argument("--backends", nargs="+", help="default: every installed backend")
     parser.add_argument("--no-layers", action="store_true", help="skip the fusion-layer table")
+    parser.add_argument("--no-network", action="store_true",
+                        help="skip the FusionNetwork against functional comparison")
+    parser.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS)
+    parser.add_argument("--modalities", nargs="+", type=int, default=MODALITIES)
+    parser.add_argument("--sizes", nargs="+", type=int, default=SIZES)
+    parser.add_argument("--csv", help="also write the fusion-layer table to this CSV file")
     parser.add_argument("--one", nargs=3, metavar=("KIND", "N", "D"), help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -175,17 +183,20 @@ def main():
         return
     from crossmodal.runtime import cpu_report
 
-    print(f"{cpu_report()}; the fusion chapter's network, {args.samples} examples, batch 64, "
-          f"fastest of {args.epochs} alternating epochs")
-    report(on_backends(__file__, ["--samples", str(args.samples), "--epochs", str(args.epochs)],
-                       args.backends), "FusionNetwork", "functional")
+    kinds = ("concat", *[kind for kind in args.kinds if kind != "concat"])  # the baseline first
+    if not args.no_network:
+        print(f"{cpu_report()}; the fusion chapter's network, {args.samples} examples, batch 64, "
+              f"fastest of {args.epochs} alternating epochs")
+        report(on_backends(__file__, ["--samples", str(args.samples), "--epochs",
+                                      str(args.epochs)], args.backends),
+               "FusionNetwork", "functional")
     if args.no_layers:
         return
     print()
     results = {}
-    for n in MODALITIES:
-        for d in SIZES:
-            for kind in KINDS:
+    for n in args.modalities:
+        for d in args.sizes:
+            for kind in kinds:
                 out = subprocess.run(
                     [sys.executable, __file__, "--one", kind, str(n), str(d), "--steps",
                      str(args.steps), "--batch", str(args.batch), "--repeats", str(args.repeats),
@@ -202,10 +213,10 @@ def main():
               f"{'vs concat':>9s} {'peak MiB':>9s}")
     print(header)
     print("-" * len(header))
-    for n in MODALITIES:
-        for d in SIZES:
+    for n in args.modalities:
+        for d in args.sizes:
             base = results["concat", n, d]["throughput"]
-            for kind in KINDS:
+            for kind in kinds:
                 r = results[kind, n, d]
                 if r["skipped"]:
                     print(f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
@@ -214,6 +225,31 @@ def main():
                 print(f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
                       f"{r['throughput']:>11,.0f} {r['throughput'] / base:>8.2f}x "
                       f"{r['peak_mib']:>9,.0f}")
+    if args.csv:
+        write_csv(args.csv, results, kinds, args, cpu_report())
+
+
+def write_csv(path, results, kinds, args, cpu):
+    """One row per configuration; ``vs_concat`` is the ratio to concatenation in the same run."""
+    import csv
+
+    columns = ("kind", "modalities", "width", "parameters", "examples_per_s", "vs_concat",
+               "peak_mib", "device", "steps", "batch", "repeats", "cpu")
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        for n in args.modalities:
+            for d in args.sizes:
+                base = results["concat", n, d]
+                for kind in kinds:
+                    r = results[kind, n, d]
+                    if r["skipped"]:
+                        continue
+                    writer.writerow((kind, n, d, r["parameters"], round(r["throughput"], 1),
+                                     round(r["throughput"] / base["throughput"], 4),
+                                     round(r["peak_mib"], 1), r["device"], args.steps,
+                                     args.batch, args.repeats, cpu))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
