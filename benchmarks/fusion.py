@@ -39,31 +39,11 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from throughput import alternate, on_backends, report  # noqa: E402
 
-KINDS = ("concat", "gated", "tensor", "low_rank", "attention")  # as crossmodal.costs.KINDS
+from crossmodal import costs  # noqa: E402  (imports no backend)
+
+KINDS = costs.KINDS
 MODALITIES = (2, 3, 4)
 SIZES = (16, 64)
-
-
-def fusion_layer(kind, n, d):
-    """The benchmark's fusion layer of ``kind`` (32 units), built for ``n`` inputs of width ``d``."""
-    import crossmodal  # noqa: F401  (sets the backend)
-    from crossmodal import costs
-
-    return costs.fusion_layer(kind, n, d)
-
-
-def _with_head(layer):
-    """Parameters of ``layer -> Dense(32) -> Dense(10)``, the dense layers counted, not built."""
-    from crossmodal import costs
-
-    return costs.with_head(layer)
-
-
-def parameters(kind, n, d):
-    """Parameters of the benchmark's model ``fusion -> Dense(32) -> Dense(10)`` (no training)."""
-    from crossmodal import costs
-
-    return costs.parameters(kind, n, d)
 
 
 def measure(kind, n, d, steps, batch, max_parameters, repeats):
@@ -81,8 +61,8 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
     from crossmodal import runtime
 
     keras.utils.set_random_seed(0)
-    layer = fusion_layer(kind, n, d)
-    count = _with_head(layer)
+    layer = costs.fusion_layer(kind, n, d)
+    count = costs.with_head(layer)
     if count > max_parameters:
         return {"parameters": count, "skipped": True}
     inputs = [keras.Input((d,), name=f"m{i}") for i in range(n)]

@@ -15,7 +15,8 @@ Run ``python benchmarks/padding.py [--samples 1024] [--epochs 3] [--csv FILE]``.
 
 import argparse
 import csv
-import time
+
+from throughput import alternate
 
 SEQUENCE_LENGTH = 256
 
@@ -74,7 +75,8 @@ def main():
     models = {name: autoencoder(vocabulary_size, tokens.shape[1], images.shape[1:])
               for name, tokens in arms.items()}
     x = {name: {"image": images, "caption": tokens} for name, tokens in arms.items()}
-    timings = alternate_pairs(models, x, epochs=args.epochs, batch_size=args.batch)
+    timings = alternate(models, x, x, epochs=args.epochs, batch_size=args.batch,
+                        per_model=True)
     cpu = cpu_report()
     base = timings[f"{SEQUENCE_LENGTH} ids"]
     print(f"{cpu}; the walkthrough's autoencoder, {args.samples} examples, batch {args.batch}, "
@@ -97,28 +99,6 @@ def main():
             writer.writeheader()
             writer.writerows(rows)
         print(f"wrote {args.csv}")
-
-
-def alternate_pairs(models, x, *, epochs, batch_size):
-    """As ``throughput.alternate``, for models that each read their own inputs ``x[name]``.
-
-    Every model trains one epoch at a time in turn, so a busy machine slows all of them
-    alike; the fastest epoch of each counts, by wall time and by process CPU time.
-    """
-    for name, model in models.items():  # trace and warm up
-        model.fit(x[name], x[name], batch_size=batch_size, epochs=1, verbose=0)
-    wall = {name: float("inf") for name in models}
-    cpu = dict(wall)
-    for _ in range(epochs):
-        for name, model in models.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
-            model.fit(x[name], x[name], batch_size=batch_size, epochs=1, verbose=0)
-            wall[name] = min(wall[name], time.perf_counter() - start)
-            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
-    samples = len(next(iter(x.values()))["image"])
-    return {name: {"samples_per_s": samples / wall[name],
-                   "samples_per_cpu_s": samples / cpu[name],
-                   "parameters": int(model.count_params())} for name, model in models.items()}
 
 
 if __name__ == "__main__":

@@ -14,17 +14,26 @@ import sys
 import time
 
 
-def alternate(models, x, y, *, epochs, batch_size):
-    """``{name: {"samples_per_s", "samples_per_cpu_s", "parameters"}}`` for compiled models."""
-    samples = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
-    for model in models.values():
-        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)  # trace and warm up
+def alternate(models, x, y, *, epochs, batch_size, per_model=False):
+    """``{name: {"samples_per_s", "samples_per_cpu_s", "parameters"}}`` for compiled models.
+
+    With ``per_model=True``, ``x`` and ``y`` map each model's name to its own inputs and targets.
+    """
+    def data(name):
+        return (x[name], y[name]) if per_model else (x, y)
+
+    first = data(next(iter(models)))[0]
+    while isinstance(first, dict):
+        first = next(iter(first.values()))
+    samples = len(first)
+    for name, model in models.items():
+        model.fit(*data(name), batch_size=batch_size, epochs=1, verbose=0)  # trace, warm up
     wall = {name: float("inf") for name in models}
     cpu = dict(wall)
     for _ in range(epochs):
         for name, model in models.items():
             start, start_cpu = time.perf_counter(), time.process_time()
-            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+            model.fit(*data(name), batch_size=batch_size, epochs=1, verbose=0)
             wall[name] = min(wall[name], time.perf_counter() - start)
             cpu[name] = min(cpu[name], time.process_time() - start_cpu)
     return {name: {"samples_per_s": samples / wall[name],
