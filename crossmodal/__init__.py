@@ -6,7 +6,7 @@ modality or prediction); ``multimodal.MultimodalEncoder`` composes encoders,
 ``dropout`` (missing modalities) and fusion, and every model in ``models``
 starts with it. ``losses`` holds the contrastive loss, ``datasets`` makes the
 data offline, ``evaluation`` measures shared spaces, ``explain`` attributes
-decisions to parts of the inputs, ``plot`` draws, ``runtime`` seeds and picks
+decisions to parts of the inputs, ``plot`` draws, ``records`` holds the results of long runs, ``runtime`` seeds and picks
 the device profile, ``claims`` checks the chapters' claims on their executed
 numbers, and ``exercises`` checks the chapters' coding exercises.
 
@@ -33,9 +33,11 @@ from crossmodal import (  # noqa: E402
     models,
     multimodal,
     plot,
+    records,
     runtime,
 )
 
 __version__ = "0.2.0"
 __all__ = ["claims", "datasets", "decoders", "dropout", "encoders", "evaluation", "exercises",
-           "explain", "fusion", "losses", "models", "multimodal", "plot", "runtime"]
+           "explain", "fusion", "losses", "models", "multimodal", "plot", "records",
+           "runtime"]

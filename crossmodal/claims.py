@@ -26,10 +26,12 @@ import os
 import pathlib
 import warnings
 
+from crossmodal import records
+
 MODE_VARIABLE = "CROSSMODAL_CLAIMS"
 LOG_VARIABLE = "CROSSMODAL_CLAIMS_LOG"
 MODES = ("strict", "record", "warn")
-RECORD = pathlib.Path(__file__).parent / "records" / "claims.csv"
+RECORD = records.FOLDER / "claims.csv"
 """The record of every claim's value over seeds and machines, written by ``benchmarks/claims.py``
 to ``benchmarks/results/claims.csv`` and shipped with the package."""
 

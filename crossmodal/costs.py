@@ -1,16 +1,12 @@
-"""What the fusion layers cost: weights, training-state memory, and the recorded timings.
+"""What the fusion layers cost: weights and the memory of their training state.
 
 The fusion benchmark (``benchmarks/fusion.py``) compares every fusion layer in one small
 network, ``fusion -> Dense(32) -> Dense(10)``. ``parameters(kind, n, d)`` counts that
 network's weights for ``n`` modalities of width ``d`` without training it;
 ``training_state_bytes`` turns a count into the memory Adam's training state needs.
-Both are deterministic. Timings are not: they are measured by the benchmark scripts,
-written to ``benchmarks/results/`` and shipped with the package, and ``record(name)``
-reads one of them back.
+Both are deterministic. Timings are not: they are measured by the benchmark scripts and
+shipped with the package, and :func:`crossmodal.records.rows` reads them back.
 """
-
-import csv
-import pathlib
 
 KINDS = ("concat", "gated", "tensor", "low_rank", "attention")
 """The fusion layers the benchmark compares (mean fusion has no weights)."""
@@ -21,10 +17,6 @@ ARGUMENTS = {"gated": {"dim": 32}, "low_rank": {"dim": 32, "rank": 4},
 
 HEAD = (32, 10)
 """The dense layers after the fusion layer: 32 hidden units, 10 outputs."""
-
-RECORDS = pathlib.Path(__file__).parent / "records"
-"""The folder of recorded benchmark results shipped with the package."""
-
 
 def fusion_layer(kind, n, d):
     """The benchmark's fusion layer of ``kind``, built for ``n`` inputs of width ``d``."""
@@ -60,11 +52,3 @@ def training_state_bytes(weights, *, bytes_per_number=4, copies=4):
     """Memory of a training state with Adam: weight, gradient and two moments per weight."""
     return bytes_per_number * copies * int(weights)
 
-
-def record(name):
-    """The rows of a recorded benchmark result ``records/NAME`` as a list of dicts of strings."""
-    path = RECORDS / name
-    if not path.is_file():
-        raise FileNotFoundError(f"no recorded result {name!r} in {RECORDS}")
-    with path.open(newline="") as file:
-        return list(csv.DictReader(file))

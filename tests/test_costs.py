@@ -31,11 +31,3 @@ def test_training_state_and_errors():
     assert costs.training_state_bytes(10, bytes_per_number=2) == 80
     with pytest.raises(ValueError):
         costs.fusion_layer("mean", 2, 4)
-    with pytest.raises(FileNotFoundError):
-        costs.record("no-such-result.csv")
-
-
-def test_recorded_results_name_their_cpu():
-    for name in ("fusion_layers.csv", "padding.csv"):
-        rows = costs.record(name)
-        assert rows and all(row["cpu"] for row in rows), name
