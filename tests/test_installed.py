@@ -34,7 +34,14 @@ def _run(command, **kwargs):
 def installed(tmp_path_factory):
     """(python of the fresh environment, folder holding copies of the chapters, its environment)."""
     tmp = tmp_path_factory.mktemp("installed")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp / "dist", ROOT])
+    # Build from a copy of what the wheel is made of, so that no earlier build in the clone
+    # (a stale build/ folder) can slip into it; the copy resolves the records' symlinks.
+    source = tmp / "source"
+    shutil.copytree(ROOT / "crossmodal", source / "crossmodal",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp / "dist", source])
     wheel, = (tmp / "dist").glob("crossmodal-*.whl")
     interpreter = os.environ.get("CROSSMODAL_WHEEL_PYTHON", sys.executable)
     _run([interpreter, "-m", "venv", tmp / "venv"])
