@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the course website into _build/html, executing every notebook.
+# Build the course website into _build/html, executing every notebook afresh (the execution
+# cache in _build/.jupyter_cache is cleared first, then filled for the other editions).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
