@@ -6,6 +6,7 @@ import json
 import pathlib
 import pkgutil
 import re
+import sys
 
 import pytest
 
@@ -56,8 +57,6 @@ def test_every_citation_resolves():
 def _public_names():
     for info in pkgutil.walk_packages(crossmodal.__path__, "crossmodal."):
         module = importlib.import_module(info.name)
-        if info.ispkg:
-            continue
         for name, value in vars(module).items():
             if name.startswith("_") or not (inspect.isclass(value) or inspect.isfunction(value)):
                 continue
@@ -99,3 +98,46 @@ def test_no_chapter_reads_a_clock(path):
     source = "\n".join("".join(c["source"]) for c in _code_cells(path))
     clocks = re.findall(r"\btime\.\w+\(|\bperf_counter\b|\bmonotonic\b|\bdatetime\.now\b", source)
     assert not clocks, clocks
+
+
+INSTALL_CELL = """\
+# On Colab or Binder: install the course package, with what the chapters import beside it,
+# when it is missing.
+import importlib.util
+
+PACKAGE = ("crossmodal[tensorflow,notebook] @ "
+           "git+https://github.com/crossmodal-course/crossmodal")
+if not all(importlib.util.find_spec(name) for name in ("crossmodal", "myst_nb")):
+    %pip install --quiet "{PACKAGE}\""""
+
+# The distribution that provides each module a chapter may import, beside the standard library.
+DISTRIBUTIONS = {"crossmodal": "crossmodal", "keras": "keras", "numpy": "numpy",
+                 "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
+                 "tensorflow": "tensorflow", "myst_nb": "myst-nb", "IPython": "ipykernel"}
+
+
+def _installed_by(extras):
+    """The distributions ``pip install crossmodal[extras]`` brings, read from pyproject.toml."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"]) + ["crossmodal"]
+    for extra in extras:
+        requirements += project["optional-dependencies"][extra]
+    return {re.match(r"[\w.-]+", r).group().lower() for r in requirements}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_installs_what_it_imports_and_reads_nothing_beside_it(path):
+    """A chapter copied out of the repository (Colab, a download) runs: its first code cell
+    installs the package with every distribution the chapter imports, and no code reads a path
+    outside the chapter (the long runs it quotes ship with the package: crossmodal.records)."""
+    cells = _code_cells(path)
+    assert "".join(cells[0]["source"]) == INSTALL_CELL
+    extras = re.search(r"crossmodal\[([\w,]+)\]", INSTALL_CELL).group(1).split(",")
+    source = "\n".join("".join(c["source"]) for c in cells[1:])
+    modules = set(re.findall(r"^\s*(?:from|import) (\w+)", source, re.M))
+    imported = {DISTRIBUTIONS.get(m, m) for m in modules - set(sys.stdlib_module_names)}
+    assert imported <= _installed_by(extras), imported - _installed_by(extras)
+    code = "\n".join(line.split("#")[0] for line in source.splitlines())
+    assert not re.search(r"\.\./|benchmarks", code), "reads a path beside the chapter"
