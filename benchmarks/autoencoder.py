@@ -30,8 +30,10 @@ def _pieces(vocabulary_size):
     from crossmodal.encoders import ImageEncoder, TokenEncoder
 
     encoders = {"image": ImageEncoder(32), "caption": TokenEncoder(vocabulary_size, 32)}
-    decoders = {"image": ImageDecoder((32, 32, 3)),
-                "caption": TokenDecoder(vocabulary_size, LENGTH)}
+    decoders = {
+        "image": ImageDecoder((32, 32, 3)),
+        "caption": TokenDecoder(vocabulary_size, LENGTH),
+    }
     return encoders, decoders
 
 
@@ -45,14 +47,18 @@ def build(kind, vocabulary_size):
     if kind == "MultimodalAutoencoder":
         model = MultimodalAutoencoder(encoders, decoders, latent_dim=32)
     else:
-        inputs = {"image": keras.Input((32, 32, 3), name="image"),
-                  "caption": keras.Input((LENGTH,), dtype="int32", name="caption")}
+        inputs = {
+            "image": keras.Input((32, 32, 3), name="image"),
+            "caption": keras.Input((LENGTH,), dtype="int32", name="caption"),
+        }
         codes = [encoders[name](inputs[name]) for name in sorted(inputs)]
         latent = keras.layers.Dense(32, name="latent")(keras.layers.Concatenate()(codes))
         model = keras.Model(inputs, {name: decoder(latent) for name, decoder in decoders.items()})
-    model.compile(keras.optimizers.Adam(5e-3),
-                  loss={"image": "mse", "caption": "sparse_categorical_crossentropy"},
-                  loss_weights={"image": 10.0, "caption": 1.0})
+    model.compile(
+        keras.optimizers.Adam(5e-3),
+        loss={"image": "mse", "caption": "sparse_categorical_crossentropy"},
+        loss_weights={"image": 10.0, "caption": 1.0},
+    )
     return model
 
 
@@ -66,8 +72,10 @@ def measure(samples, epochs):
     vocabulary_size = caption_vectorizer(LENGTH).vocabulary_size()
     runtime.seed_everything(0)
     rng = np.random.default_rng(0)
-    data = {"image": rng.random((samples, 32, 32, 3)).astype("float32"),
-            "caption": rng.integers(2, vocabulary_size, size=(samples, LENGTH)).astype("int32")}
+    data = {
+        "image": rng.random((samples, 32, 32, 3)).astype("float32"),
+        "caption": rng.integers(2, vocabulary_size, size=(samples, LENGTH)).astype("int32"),
+    }
     models = {kind: build(kind, vocabulary_size) for kind in KINDS}
     return alternate(models, data, data, epochs=epochs, batch_size=64)
 
@@ -84,10 +92,17 @@ def main():
         return
     from crossmodal.runtime import cpu_report
 
-    print(f"{cpu_report()}; {args.samples} samples, batch 64, fastest of {args.epochs} "
-          "alternating epochs")
-    report(on_backends(__file__, ["--samples", str(args.samples), "--epochs", str(args.epochs)],
-                       args.backends), "MultimodalAutoencoder", "functional")
+    print(
+        f"{cpu_report()}; {args.samples} samples, batch 64, fastest of {args.epochs} "
+        "alternating epochs"
+    )
+    report(
+        on_backends(
+            __file__, ["--samples", str(args.samples), "--epochs", str(args.epochs)], args.backends
+        ),
+        "MultimodalAutoencoder",
+        "functional",
+    )
 
 
 if __name__ == "__main__":

@@ -38,18 +38,31 @@ CHAPTERS = tuple(sorted(path.stem for path in BOOK.glob("*.ipynb")))
 
 # The numerical variations a reader's machine brings. Each is a set of environment variables
 # for the kernel that executes the chapter.
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-              "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
+ONE_THREAD = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
+}
 VARIANTS = {
     "default": {},
-    "onednn-off": {"TF_ENABLE_ONEDNN_OPTS": "0"},          # TensorFlow's Eigen kernels
-    "one-thread": ONE_THREAD,                               # another summation order
-    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},                 # a CPU without AVX-512
-    "jax": {"KERAS_BACKEND": "jax"},                        # another backend altogether
+    "onednn-off": {"TF_ENABLE_ONEDNN_OPTS": "0"},  # TensorFlow's Eigen kernels
+    "one-thread": ONE_THREAD,  # another summation order
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},  # a CPU without AVX-512
+    "jax": {"KERAS_BACKEND": "jax"},  # another backend altogether
 }
 CLAIM_FIELDS = ("chapter", "claim", "seed", "variant", "value", "threshold", "direction", "cpu")
-TIME_FIELDS = ("chapter", "seed", "variant", "seconds", "slowest_cell", "slowest_seconds",
-               "claims_failed", "error", "cpu")
+TIME_FIELDS = (
+    "chapter",
+    "seed",
+    "variant",
+    "seconds",
+    "slowest_cell",
+    "slowest_seconds",
+    "claims_failed",
+    "error",
+    "cpu",
+)
 
 
 def with_seed(notebook, seed):
@@ -81,15 +94,25 @@ def run_chapter(path, seed, variant, timeout=1200):
     notebook = with_seed(nbformat.read(path, as_version=4), seed)
     with tempfile.TemporaryDirectory() as folder:
         log = pathlib.Path(folder) / "claims.jsonl"
-        env = {"CROSSMODAL_CLAIMS": "record", "CROSSMODAL_CLAIMS_LOG": str(log),
-               "CROSSMODAL_PROFILE": "quick", "KERAS_BACKEND": "tensorflow",
-               "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0", **VARIANTS[variant]}
+        env = {
+            "CROSSMODAL_CLAIMS": "record",
+            "CROSSMODAL_CLAIMS_LOG": str(log),
+            "CROSSMODAL_PROFILE": "quick",
+            "KERAS_BACKEND": "tensorflow",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONHASHSEED": "0",
+            **VARIANTS[variant],
+        }
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
         error, start = "", time.time()
         try:
-            nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                    resources={"metadata": {"path": str(path.parent)}}).execute()
+            nbclient.NotebookClient(
+                notebook,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
         except Exception as failure:  # noqa: BLE001 - recorded, the next run goes on
             last_line = (str(failure).strip().splitlines() or [""])[-1]
             error = f"{type(failure).__name__}: {last_line[:200]}"
@@ -101,17 +124,37 @@ def run_chapter(path, seed, variant, timeout=1200):
                     os.environ[key] = value
         seconds = time.time() - start
         claims = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    times = [(cell_seconds(cell), index) for index, cell in enumerate(notebook.cells)
-             if cell.cell_type == "code"]
+    times = [
+        (cell_seconds(cell), index)
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+    ]
     slowest, slowest_index = max(times)
     cpu = cpu_report()
-    rows = [{"chapter": chapter, "claim": c["claim"], "seed": seed, "variant": variant,
-             "value": c["value"], "threshold": c["threshold"], "direction": c["direction"],
-             "cpu": cpu} for c in claims]
-    timing = {"chapter": chapter, "seed": seed, "variant": variant, "seconds": round(seconds, 1),
-              "slowest_cell": slowest_index,
-              "slowest_seconds": round(slowest, 1),
-              "claims_failed": sum(not c["holds"] for c in claims), "error": error, "cpu": cpu}
+    rows = [
+        {
+            "chapter": chapter,
+            "claim": c["claim"],
+            "seed": seed,
+            "variant": variant,
+            "value": c["value"],
+            "threshold": c["threshold"],
+            "direction": c["direction"],
+            "cpu": cpu,
+        }
+        for c in claims
+    ]
+    timing = {
+        "chapter": chapter,
+        "seed": seed,
+        "variant": variant,
+        "seconds": round(seconds, 1),
+        "slowest_cell": slowest_index,
+        "slowest_seconds": round(slowest, 1),
+        "claims_failed": sum(not c["holds"] for c in claims),
+        "error": error,
+        "cpu": cpu,
+    }
     return rows, timing
 
 
@@ -143,8 +186,10 @@ def summary(claims_csv, times_csv):
         if not mine:
             continue
         runs = {(r["seed"], r["variant"]) for r in mine}
-        print(f"\n{chapter}: {len({r['claim'] for r in mine})} claims, {len(runs)} runs "
-              f"({', '.join(sorted({r['variant'] for r in mine}))})")
+        print(
+            f"\n{chapter}: {len({r['claim'] for r in mine})} claims, {len(runs)} runs "
+            f"({', '.join(sorted({r['variant'] for r in mine}))})"
+        )
         worst = {}
         for r in mine:
             key = r["claim"]
@@ -152,8 +197,10 @@ def summary(claims_csv, times_csv):
                 worst[key] = r
         for r in sorted(worst.values(), key=margin)[:8]:
             values = [float(x["value"]) for x in mine if x["claim"] == r["claim"]]
-            print(f"  {margin(r):+9.4f}  {r['claim'][:70]:70s} {r['direction']} {r['threshold']}"
-                  f"  [{min(values):.4g}, {max(values):.4g}] worst: seed {r['seed']} {r['variant']}")
+            print(
+                f"  {margin(r):+9.4f}  {r['claim'][:70]:70s} {r['direction']} {r['threshold']}"
+                f"  [{min(values):.4g}, {max(values):.4g}] worst: seed {r['seed']} {r['variant']}"
+            )
     if times_csv.exists():
         print("\nseconds per run (total / slowest cell): mean and maximum")
         times = read(times_csv)
@@ -163,8 +210,10 @@ def summary(claims_csv, times_csv):
                 total = [float(t["seconds"]) for t in mine]
                 cell = [float(t["slowest_seconds"]) for t in mine]
                 errors = sum(bool(t["error"]) for t in mine)
-                print(f"  {chapter:12s} {sum(total) / len(total):6.1f} / {max(total):6.1f} s total,"
-                      f" slowest cell {max(cell):6.1f} s; {len(mine)} runs, {errors} errors")
+                print(
+                    f"  {chapter:12s} {sum(total) / len(total):6.1f} / {max(total):6.1f} s total,"
+                    f" slowest cell {max(cell):6.1f} s; {len(mine)} runs, {errors} errors"
+                )
 
 
 def main(argv=None):
@@ -186,10 +235,13 @@ def main(argv=None):
                 rows, timing = run_chapter(BOOK / f"{chapter}.ipynb", seed, variant)
                 append(args.csv, CLAIM_FIELDS, rows)
                 append(args.times, TIME_FIELDS, [timing])
-                print(f"{chapter:12s} seed {seed} {variant:11s} {timing['seconds']:6.1f} s, "
-                      f"slowest cell [{timing['slowest_cell']}] {timing['slowest_seconds']:.1f} s, "
-                      f"{len(rows)} claims, {timing['claims_failed']} failed "
-                      f"{timing['error']}", flush=True)
+                print(
+                    f"{chapter:12s} seed {seed} {variant:11s} {timing['seconds']:6.1f} s, "
+                    f"slowest cell [{timing['slowest_cell']}] {timing['slowest_seconds']:.1f} s, "
+                    f"{len(rows)} claims, {timing['claims_failed']} failed "
+                    f"{timing['error']}",
+                    flush=True,
+                )
     return 0
 
 

@@ -54,10 +54,10 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
     """
     import resource
 
+    import keras
     import numpy as np
 
     import crossmodal  # noqa: F401  (sets the backend)
-    import keras
     from crossmodal import runtime
 
     keras.utils.set_random_seed(0)
@@ -68,8 +68,9 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
     inputs = [keras.Input((d,), name=f"m{i}") for i in range(n)]
     hidden = keras.layers.Dense(32, activation="relu")(layer(inputs))
     model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
-    model.compile(keras.optimizers.Adam(1e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     rng = np.random.default_rng(0)
     x = [rng.normal(size=(batch * steps, d)).astype("float32") for _ in range(n)]
     y = rng.integers(0, 10, batch * steps)
@@ -88,8 +89,13 @@ def measure(kind, n, d, steps, batch, max_parameters, repeats):
         peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MiB
-    return {"parameters": int(model.count_params()), "throughput": batch * steps / seconds,
-            "peak_mib": peak, "device": "GPU" if gpu else "CPU", "skipped": False}
+    return {
+        "parameters": int(model.count_params()),
+        "throughput": batch * steps / seconds,
+        "peak_mib": peak,
+        "device": "GPU" if gpu else "CPU",
+        "skipped": False,
+    }
 
 
 def network(kind):
@@ -101,17 +107,21 @@ def network(kind):
     from crossmodal.fusion import GatedFusion
     from crossmodal.models import FusionNetwork
 
-    encoders = {"audio": AudioEncoder(16, filters=(32, 32), waveform=False),
-                "caption": TransformerTokenEncoder(57, 16, 12, num_heads=2, embedding_dim=16),
-                "image": ImageEncoder(16, filters=(8, 16))}
+    encoders = {
+        "audio": AudioEncoder(16, filters=(32, 32), waveform=False),
+        "caption": TransformerTokenEncoder(57, 16, 12, num_heads=2, embedding_dim=16),
+        "image": ImageEncoder(16, filters=(8, 16)),
+    }
     fusion = GatedFusion(32)
     head = VectorDecoder(18, hidden=(32,), output_activation="softmax")
     if kind == "FusionNetwork":
         model = FusionNetwork(encoders, fusion, head)
     else:
-        inputs = {"audio": keras.Input((48, 63), name="audio"),
-                  "caption": keras.Input((12,), dtype="int32", name="caption"),
-                  "image": keras.Input((32, 32, 3), name="image")}
+        inputs = {
+            "audio": keras.Input((48, 63), name="audio"),
+            "caption": keras.Input((12,), dtype="int32", name="caption"),
+            "image": keras.Input((32, 32, 3), name="image"),
+        }
         codes = {name: encoders[name](x) for name, x in inputs.items()}
         model = keras.Model(inputs, {"label": head(fusion(codes))})
     model.compile(keras.optimizers.Adam(3e-3), loss={"label": "sparse_categorical_crossentropy"})
@@ -126,9 +136,11 @@ def compare(samples, epochs):
 
     runtime.seed_everything(0)
     rng = np.random.default_rng(0)
-    x = {"audio": rng.normal(size=(samples, 48, 63)).astype("float32"),
-         "caption": rng.integers(0, 57, size=(samples, 12)).astype("int32"),
-         "image": rng.random((samples, 32, 32, 3)).astype("float32")}
+    x = {
+        "audio": rng.normal(size=(samples, 48, 63)).astype("float32"),
+        "caption": rng.integers(0, 57, size=(samples, 12)).astype("int32"),
+        "image": rng.random((samples, 32, 32, 3)).astype("float32"),
+    }
     y = {"label": rng.integers(0, 18, samples)}
     models = {kind: network(kind) for kind in ("functional", "FusionNetwork")}
     return alternate(models, x, y, epochs=epochs, batch_size=64)
@@ -144,8 +156,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=5, help="alternating epochs (comparison)")
     parser.add_argument("--backends", nargs="+", help="default: every installed backend")
     parser.add_argument("--no-layers", action="store_true", help="skip the fusion-layer table")
-    parser.add_argument("--no-network", action="store_true",
-                        help="skip the FusionNetwork against functional comparison")
+    parser.add_argument(
+        "--no-network",
+        action="store_true",
+        help="skip the FusionNetwork against functional comparison",
+    )
     parser.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS)
     parser.add_argument("--modalities", nargs="+", type=int, default=MODALITIES)
     parser.add_argument("--sizes", nargs="+", type=int, default=SIZES)
@@ -158,18 +173,29 @@ def main():
         return
     if args.one:
         kind, n, d = args.one[0], int(args.one[1]), int(args.one[2])
-        print(json.dumps(measure(kind, n, d, args.steps, args.batch, args.max_parameters,
-                                 args.repeats)))
+        print(
+            json.dumps(
+                measure(kind, n, d, args.steps, args.batch, args.max_parameters, args.repeats)
+            )
+        )
         return
     from crossmodal.runtime import cpu_report
 
     kinds = ("concat", *[kind for kind in args.kinds if kind != "concat"])  # the baseline first
     if not args.no_network:
-        print(f"{cpu_report()}; the fusion chapter's network, {args.samples} examples, batch 64, "
-              f"fastest of {args.epochs} alternating epochs")
-        report(on_backends(__file__, ["--samples", str(args.samples), "--epochs",
-                                      str(args.epochs)], args.backends),
-               "FusionNetwork", "functional")
+        print(
+            f"{cpu_report()}; the fusion chapter's network, {args.samples} examples, batch 64, "
+            f"fastest of {args.epochs} alternating epochs"
+        )
+        report(
+            on_backends(
+                __file__,
+                ["--samples", str(args.samples), "--epochs", str(args.epochs)],
+                args.backends,
+            ),
+            "FusionNetwork",
+            "functional",
+        )
     if args.no_layers:
         return
     print()
@@ -178,19 +204,39 @@ def main():
         for d in args.sizes:
             for kind in kinds:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--one", kind, str(n), str(d), "--steps",
-                     str(args.steps), "--batch", str(args.batch), "--repeats", str(args.repeats),
-                     "--max-parameters", str(args.max_parameters)],
-                    capture_output=True, text=True, check=True,
-                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                    [
+                        sys.executable,
+                        __file__,
+                        "--one",
+                        kind,
+                        str(n),
+                        str(d),
+                        "--steps",
+                        str(args.steps),
+                        "--batch",
+                        str(args.batch),
+                        "--repeats",
+                        str(args.repeats),
+                        "--max-parameters",
+                        str(args.max_parameters),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                )
                 results[kind, n, d] = json.loads(out.stdout.strip().splitlines()[-1])
                 print(".", end="", flush=True, file=sys.stderr)
     print(file=sys.stderr)
     device = next((r["device"] for r in results.values() if not r["skipped"]), "?")
-    print(f"Fusion layers -> Dense(32) -> Dense(10); batch {args.batch}, {args.steps} steps; "
-          f"device {device}; memory = {'TF peak' if device == 'GPU' else 'process peak RSS'}")
-    header = (f"{'N':>2s} {'d':>3s}  {'fusion':10s} {'parameters':>12s} {'examples/s':>11s} "
-              f"{'vs concat':>9s} {'peak MiB':>9s}")
+    print(
+        f"Fusion layers -> Dense(32) -> Dense(10); batch {args.batch}, {args.steps} steps; "
+        f"device {device}; memory = {'TF peak' if device == 'GPU' else 'process peak RSS'}"
+    )
+    header = (
+        f"{'N':>2s} {'d':>3s}  {'fusion':10s} {'parameters':>12s} {'examples/s':>11s} "
+        f"{'vs concat':>9s} {'peak MiB':>9s}"
+    )
     print(header)
     print("-" * len(header))
     for n in args.modalities:
@@ -199,12 +245,16 @@ def main():
             for kind in kinds:
                 r = results[kind, n, d]
                 if r["skipped"]:
-                    print(f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
-                          f"{'skipped: too many parameters':>31s}")
+                    print(
+                        f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
+                        f"{'skipped: too many parameters':>31s}"
+                    )
                     continue
-                print(f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
-                      f"{r['throughput']:>11,.0f} {r['throughput'] / base:>8.2f}x "
-                      f"{r['peak_mib']:>9,.0f}")
+                print(
+                    f"{n:>2d} {d:>3d}  {kind:10s} {r['parameters']:>12,d} "
+                    f"{r['throughput']:>11,.0f} {r['throughput'] / base:>8.2f}x "
+                    f"{r['peak_mib']:>9,.0f}"
+                )
     if args.csv:
         write_csv(args.csv, results, kinds, args, cpu_report())
 
@@ -213,8 +263,20 @@ def write_csv(path, results, kinds, args, cpu):
     """One row per configuration; ``vs_concat`` is the ratio to concatenation in the same run."""
     import csv
 
-    columns = ("kind", "modalities", "width", "parameters", "examples_per_s", "vs_concat",
-               "peak_mib", "device", "steps", "batch", "repeats", "cpu")
+    columns = (
+        "kind",
+        "modalities",
+        "width",
+        "parameters",
+        "examples_per_s",
+        "vs_concat",
+        "peak_mib",
+        "device",
+        "steps",
+        "batch",
+        "repeats",
+        "cpu",
+    )
     with open(path, "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(columns)
@@ -225,10 +287,22 @@ def write_csv(path, results, kinds, args, cpu):
                     r = results[kind, n, d]
                     if r["skipped"]:
                         continue
-                    writer.writerow((kind, n, d, r["parameters"], round(r["throughput"], 1),
-                                     round(r["throughput"] / base["throughput"], 4),
-                                     round(r["peak_mib"], 1), r["device"], args.steps,
-                                     args.batch, args.repeats, cpu))
+                    writer.writerow(
+                        (
+                            kind,
+                            n,
+                            d,
+                            r["parameters"],
+                            round(r["throughput"], 1),
+                            round(r["throughput"] / base["throughput"], 4),
+                            round(r["peak_mib"], 1),
+                            r["device"],
+                            args.steps,
+                            args.batch,
+                            args.repeats,
+                            cpu,
+                        )
+                    )
     print(f"wrote {path}")
 
 

@@ -27,13 +27,16 @@ import numpy as np
 import crossmodal as cm
 from crossmodal.datasets import ANSWERS, answer_ids, caption_vectorizer, make_scenes
 
-SETTINGS = [("float32", False), ("float32", True), ("mixed_float16", False),
-            ("mixed_float16", True)]
+SETTINGS = [
+    ("float32", False),
+    ("float32", True),
+    ("mixed_float16", False),
+    ("mixed_float16", True),
+]
 
 
 def _data(n):
-    scenes = make_scenes(n, seed=0, min_objects=4, max_objects=5, sizes=("small",),
-                         audio=True)
+    scenes = make_scenes(n, seed=0, min_objects=4, max_objects=5, sizes=("small",), audio=True)
     tokenizer = caption_vectorizer(24)
     return scenes, tokenizer(scenes["caption"]), tokenizer.vocabulary_size()
 
@@ -51,28 +54,48 @@ def _models(scenes, tokens, vocabulary):
         "autoencoder": (
             lambda: MultimodalAutoencoder(
                 {"image": ImageEncoder(32), "caption": TokenEncoder(vocabulary, 32)},
-                {"image": ImageDecoder((32, 32, 3)),
-                 "caption": TokenDecoder(vocabulary, tokens.shape[1])},
-                latent_dim=32, modality_dropout=ModalityDropout(seed=0)),
-            {"image": image, "caption": tokens}, {"image": image, "caption": tokens},
-            {"loss": {"image": "mse", "caption": "sparse_categorical_crossentropy"},
-             "loss_weights": {"image": 10.0, "caption": 1.0}}),
+                {
+                    "image": ImageDecoder((32, 32, 3)),
+                    "caption": TokenDecoder(vocabulary, tokens.shape[1]),
+                },
+                latent_dim=32,
+                modality_dropout=ModalityDropout(seed=0),
+            ),
+            {"image": image, "caption": tokens},
+            {"image": image, "caption": tokens},
+            {
+                "loss": {"image": "mse", "caption": "sparse_categorical_crossentropy"},
+                "loss_weights": {"image": 10.0, "caption": 1.0},
+            },
+        ),
         "dual encoder": (
-            lambda: DualEncoder({"image": ImageEncoder(64), "caption": TokenEncoder(vocabulary, 64)},
-                                32),
-            {"image": image, "caption": tokens}, None, {}),
+            lambda: DualEncoder(
+                {"image": ImageEncoder(64), "caption": TokenEncoder(vocabulary, 64)}, 32
+            ),
+            {"image": image, "caption": tokens},
+            None,
+            {},
+        ),
         "fusion network": (
             lambda: FusionNetwork(
-                {"image": ImageEncoder(32), "caption": TokenEncoder(vocabulary, 32),
-                 "audio": AudioEncoder(32)},
-                GatedFusion(32), VectorDecoder(18, output_activation="softmax")),
-            {"image": image, "caption": tokens, "audio": scenes["audio"]}, {"label": label},
-            {"loss": {"label": "sparse_categorical_crossentropy"}}),
+                {
+                    "image": ImageEncoder(32),
+                    "caption": TokenEncoder(vocabulary, 32),
+                    "audio": AudioEncoder(32),
+                },
+                GatedFusion(32),
+                VectorDecoder(18, output_activation="softmax"),
+            ),
+            {"image": image, "caption": tokens, "audio": scenes["audio"]},
+            {"label": label},
+            {"loss": {"label": "sparse_categorical_crossentropy"}},
+        ),
         "FiLM reasoning": (
             lambda: reasoning.film_network(VectorEncoder(32), len(ANSWERS)),
             {"image": image, "question": scenes["question_code"]},
             {"answer": answer_ids(scenes["answer"])},
-            {"loss": {"answer": "sparse_categorical_crossentropy"}}),
+            {"loss": {"answer": "sparse_categorical_crossentropy"}},
+        ),
     }
 
 
@@ -98,15 +121,13 @@ def _reset_peak():
         importlib.import_module("torch").cuda.reset_peak_memory_stats()
 
 
-def _train(build, inputs, targets, compile_kwargs, *, policy, jit, batch, steps, warmup,
-           device):
+def _train(build, inputs, targets, compile_kwargs, *, policy, jit, batch, steps, warmup, device):
     keras.mixed_precision.set_global_policy(policy)
     try:
         with keras.device(device):
             cm.runtime.seed_everything(0)
             model = build()
-            model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit,
-                          **compile_kwargs)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit, **compile_kwargs)
             n = batch * (steps + warmup)
             rows = np.arange(n) % len(next(iter(inputs.values())))
             x = {k: v[rows] for k, v in inputs.items()}
@@ -133,32 +154,67 @@ def main(argv=None):
     args = parser.parse_args(argv)
     backend = keras.backend.backend()
     if not cm.runtime.gpus():
-        print(f"gpu_check: no GPU is visible to Keras' {backend} backend, so there is nothing "
-              "to measure. Run it on a machine with an NVIDIA GPU and a CUDA build of the "
-              "backend (for TensorFlow, `pip install -e '.[gpu]'`); the CPU benchmarks in this "
-              "folder run anywhere.")
+        print(
+            f"gpu_check: no GPU is visible to Keras' {backend} backend, so there is nothing "
+            "to measure. Run it on a machine with an NVIDIA GPU and a CUDA build of the "
+            "backend (for TensorFlow, `pip install -e '.[gpu]'`); the CPU benchmarks in this "
+            "folder run anywhere."
+        )
         return 1
     cm.runtime.configure_gpu()
     report = cm.runtime.device_report()
     print(report)
     scenes, tokens, vocabulary = _data(4096)
     rows = []
-    print(f"{'model':<16}{'precision':<15}{'jit':<5}{'samples/s':>11}{'ms/step':>9}"
-          f"{'peak MiB':>10}{'vs CPU':>8}")
+    print(
+        f"{'model':<16}{'precision':<15}{'jit':<5}{'samples/s':>11}{'ms/step':>9}"
+        f"{'peak MiB':>10}{'vs CPU':>8}"
+    )
     for name, (build, inputs, targets, kwargs) in _models(scenes, tokens, vocabulary).items():
         common = dict(batch=args.batch, warmup=args.warmup)
-        cpu, _, _ = _train(build, inputs, targets, kwargs, policy="float32", jit=False,
-                           steps=max(3, args.steps // 10), device="cpu:0", **common)
+        cpu, _, _ = _train(
+            build,
+            inputs,
+            targets,
+            kwargs,
+            policy="float32",
+            jit=False,
+            steps=max(3, args.steps // 10),
+            device="cpu:0",
+            **common,
+        )
         for policy, jit in SETTINGS:
-            rate, ms, peak = _train(build, inputs, targets, kwargs, policy=policy, jit=jit,
-                                    steps=args.steps, device="gpu:0", **common)
-            print(f"{name:<16}{policy:<15}{'on' if jit else 'off':<5}{rate:>11.0f}{ms:>9.1f}"
-                  f"{peak:>10.0f}{rate / cpu:>8.1f}", flush=True)
-            rows.append({"device": report, "backend": backend, "model": name,
-                         "precision": policy, "jit": jit, "batch": args.batch,
-                         "samples_per_s": round(rate, 1), "ms_per_step": round(ms, 2),
-                         "peak_mib": round(peak, 1), "cpu_samples_per_s": round(cpu, 1),
-                         "speedup_over_cpu": round(rate / cpu, 2)})
+            rate, ms, peak = _train(
+                build,
+                inputs,
+                targets,
+                kwargs,
+                policy=policy,
+                jit=jit,
+                steps=args.steps,
+                device="gpu:0",
+                **common,
+            )
+            print(
+                f"{name:<16}{policy:<15}{'on' if jit else 'off':<5}{rate:>11.0f}{ms:>9.1f}"
+                f"{peak:>10.0f}{rate / cpu:>8.1f}",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "device": report,
+                    "backend": backend,
+                    "model": name,
+                    "precision": policy,
+                    "jit": jit,
+                    "batch": args.batch,
+                    "samples_per_s": round(rate, 1),
+                    "ms_per_step": round(ms, 2),
+                    "peak_mib": round(peak, 1),
+                    "cpu_samples_per_s": round(cpu, 1),
+                    "speedup_over_cpu": round(rate / cpu, 2),
+                }
+            )
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
             writer = csv.DictWriter(handle, list(rows[0]))

@@ -26,8 +26,14 @@ import numpy as np
 
 from crossmodal import runtime
 from crossmodal.datasets import (
-    ANSWERS, RELATIONAL, answer_ids, ask_questions, caption_vectorizer, indexed_dataset,
-    make_scenes, to_dataset,
+    ANSWERS,
+    RELATIONAL,
+    answer_ids,
+    ask_questions,
+    caption_vectorizer,
+    indexed_dataset,
+    make_scenes,
+    to_dataset,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
 from crossmodal.models import reasoning
@@ -47,19 +53,26 @@ MODELS = {
 def questions(n_scenes, per_scene, seed, world=WORLD):
     """``per_scene`` questions about each of ``n_scenes`` new scenes: (scenes, asked, tokens)."""
     scenes = make_scenes(n_scenes, seed=seed, **world)
-    asked = ask_questions(scenes, per_scene=per_scene, seed=seed + 1, shapes=world["shapes"],
-                          balance=True)
+    asked = ask_questions(
+        scenes, per_scene=per_scene, seed=seed + 1, shapes=world["shapes"], balance=True
+    )
     tokens = caption_vectorizer(QUESTION_LENGTH)(asked["question"])
     return scenes, asked, {"code": asked["question_code"], "tokens": tokens}
 
 
 def build(name):
     builder, form, _ = MODELS[name]
-    encoder = (VectorEncoder(64, hidden=(64,)) if form == "code"
-               else TokenEncoder(caption_vectorizer(QUESTION_LENGTH).vocabulary_size(), 64))
+    encoder = (
+        VectorEncoder(64, hidden=(64,))
+        if form == "code"
+        else TokenEncoder(caption_vectorizer(QUESTION_LENGTH).vocabulary_size(), 64)
+    )
     model = builder(encoder, len(ANSWERS))
-    model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
-                  loss={"answer": "sparse_categorical_crossentropy"}, steps_per_execution=16)
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
+        loss={"answer": "sparse_categorical_crossentropy"},
+        steps_per_execution=16,
+    )
     return model
 
 
@@ -76,9 +89,14 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
     scenes, asked, forms = questions(n_scenes, per_scene, seed=100 + seed)
     targets = {"answer": answer_ids(asked["answer"])}
     if "image" in model.modalities:
-        data = indexed_dataset({"image": scenes["image"]}, asked["scene_index"],
-                               {"question": forms[form]}, targets, batch_size=batch_size,
-                               seed=seed)
+        data = indexed_dataset(
+            {"image": scenes["image"]},
+            asked["scene_index"],
+            {"question": forms[form]},
+            targets,
+            batch_size=batch_size,
+            seed=seed,
+        )
     else:
         data = to_dataset({"question": forms[form]}, targets, batch_size=batch_size, seed=seed)
     start = time.perf_counter()
@@ -100,10 +118,15 @@ def train_and_score(name, examples, seed, test, n_scenes, batch_size=128, save=N
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--examples", type=int, default=300_000,
-                        help="training questions of concat and FiLM (question-only: 40%%)")
-    parser.add_argument("--models", nargs="+", default=["question-only", "concat", "film"],
-                        choices=sorted(MODELS))
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=300_000,
+        help="training questions of concat and FiLM (question-only: 40%%)",
+    )
+    parser.add_argument(
+        "--models", nargs="+", default=["question-only", "concat", "film"], choices=sorted(MODELS)
+    )
     parser.add_argument("--scenes", type=int, default=10_000, help="training scenes")
     parser.add_argument("--test", type=int, default=3000, help="test scenes (one question each)")
     parser.add_argument("--csv", help="also append the rows to this CSV file (for the book)")
@@ -111,21 +134,31 @@ def main():
     args = parser.parse_args()
     print(runtime.device_report(), "| examples:", args.examples, "| seeds:", args.seeds)
     test = questions(args.test, 1, seed=999_999)
-    print(f"{'seed':>4}  {'model':<14} {'non-rel':>8} {'rel':>8} {'rel - concat':>13} "
-          f"{'train s':>8}")
+    print(
+        f"{'seed':>4}  {'model':<14} {'non-rel':>8} {'rel':>8} {'rel - concat':>13} {'train s':>8}"
+    )
     for seed in args.seeds:
         scores = {}
         for name in args.models:
-            scores[name] = train_and_score(name, args.examples, seed, test, args.scenes,
-                                           save=args.save)
+            scores[name] = train_and_score(
+                name, args.examples, seed, test, args.scenes, save=args.save
+            )
             nonrel, rel, seconds = scores[name]
             gap = f"{rel - scores['concat'][1]:+13.3f}" if "concat" in scores else f"{'':>13}"
-            print(f"{seed:>4}  {name:<14} {nonrel:8.3f} {rel:8.3f} {gap} {seconds:8.1f}",
-                  flush=True)
+            print(
+                f"{seed:>4}  {name:<14} {nonrel:8.3f} {rel:8.3f} {gap} {seconds:8.1f}", flush=True
+            )
             if args.csv:
-                write_row(args.csv, device=runtime.device_report(), examples=args.examples,
-                          seed=seed, model=name, non_relational=round(nonrel, 4),
-                          relational=round(rel, 4), train_seconds=round(seconds, 1))
+                write_row(
+                    args.csv,
+                    device=runtime.device_report(),
+                    examples=args.examples,
+                    seed=seed,
+                    model=name,
+                    non_relational=round(nonrel, 4),
+                    relational=round(rel, 4),
+                    train_seconds=round(seconds, 1),
+                )
 
 
 def write_row(path, **row):

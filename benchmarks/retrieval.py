@@ -39,12 +39,16 @@ def main():
     rows = [(n, *measure(n)) for n in SIZES]
     base = rows[0][1] / rows[0][0]
     print(f"retrieval_ranks, d={DIM}, every item queried against the whole gallery")
-    print(f"{'gallery':>8} {'time (s)':>9} {'us/query':>9} {'x 1k':>6} {'peak MiB':>9} "
-          f"{'n*n MiB':>8} {'R@1':>6} {'R@10':>6}")
+    print(
+        f"{'gallery':>8} {'time (s)':>9} {'us/query':>9} {'x 1k':>6} {'peak MiB':>9} "
+        f"{'n*n MiB':>8} {'R@1':>6} {'R@10':>6}"
+    )
     for n, seconds, peak, recall in rows:
         per_query = seconds / n
-        print(f"{n:>8,} {seconds:>9.2f} {per_query * 1e6:>9.1f} {per_query / base:>6.1f} "
-              f"{peak / 2**20:>9.1f} {n * n * 4 / 2**20:>8.0f} {recall[1]:>6.3f} {recall[10]:>6.3f}")
+        print(
+            f"{n:>8,} {seconds:>9.2f} {per_query * 1e6:>9.1f} {per_query / base:>6.1f} "
+            f"{peak / 2**20:>9.1f} {n * n * 4 / 2**20:>8.0f} {recall[1]:>6.3f} {recall[10]:>6.3f}"
+        )
 
 
 if __name__ == "__main__":

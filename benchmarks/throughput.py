@@ -19,6 +19,7 @@ def alternate(models, x, y, *, epochs, batch_size, per_model=False):
 
     With ``per_model=True``, ``x`` and ``y`` map each model's name to its own inputs and targets.
     """
+
     def data(name):
         return (x[name], y[name]) if per_model else (x, y)
 
@@ -36,9 +37,14 @@ def alternate(models, x, y, *, epochs, batch_size, per_model=False):
             model.fit(*data(name), batch_size=batch_size, epochs=1, verbose=0)
             wall[name] = min(wall[name], time.perf_counter() - start)
             cpu[name] = min(cpu[name], time.process_time() - start_cpu)
-    return {name: {"samples_per_s": samples / wall[name],
-                   "samples_per_cpu_s": samples / cpu[name],
-                   "parameters": int(model.count_params())} for name, model in models.items()}
+    return {
+        name: {
+            "samples_per_s": samples / wall[name],
+            "samples_per_cpu_s": samples / cpu[name],
+            "parameters": int(model.count_params()),
+        }
+        for name, model in models.items()
+    }
 
 
 def available_backends():
@@ -52,10 +58,13 @@ def on_backends(script, arguments, backends=None):
     """Run ``script --json ARGUMENTS`` under each backend; ``{backend: parsed JSON}``."""
     results = {}
     for backend in backends or available_backends():
-        out = subprocess.run([sys.executable, script, "--json", *arguments], check=True,
-                             capture_output=True, text=True,
-                             env={**os.environ, "KERAS_BACKEND": backend,
-                                  "TF_CPP_MIN_LOG_LEVEL": "3"})
+        out = subprocess.run(
+            [sys.executable, script, "--json", *arguments],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
         results[backend] = json.loads(out.stdout.strip().splitlines()[-1])
     return results
 
@@ -65,11 +74,15 @@ def report(results, package, baseline, unit="samples"):
     print(f"{'backend':<12}{'model':<24}{'params':>9}{unit + '/s':>14}{unit + '/CPU s':>16}")
     for backend, by_model in results.items():
         for name, r in by_model.items():
-            print(f"{backend:<12}{name:<24}{r['parameters']:>9}{r['samples_per_s']:>14.0f}"
-                  f"{r['samples_per_cpu_s']:>16.0f}")
+            print(
+                f"{backend:<12}{name:<24}{r['parameters']:>9}{r['samples_per_s']:>14.0f}"
+                f"{r['samples_per_cpu_s']:>16.0f}"
+            )
     for backend, by_model in results.items():
         ours, base = by_model[package], by_model[baseline]
-        print(f"{backend}: {package} / {baseline} = "
-              f"{ours['samples_per_s'] / base['samples_per_s']:.2f} per wall second, "
-              f"{ours['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f} per CPU second "
-              f"(target >= 0.95)")
+        print(
+            f"{backend}: {package} / {baseline} = "
+            f"{ours['samples_per_s'] / base['samples_per_s']:.2f} per wall second, "
+            f"{ours['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f} per CPU second "
+            f"(target >= 0.95)"
+        )

@@ -6,9 +6,10 @@ modality or prediction); ``multimodal.MultimodalEncoder`` composes encoders,
 ``dropout`` (missing modalities) and fusion, and every model in ``models``
 starts with it. ``losses`` holds the contrastive loss, ``datasets`` makes the
 data offline, ``evaluation`` measures shared spaces, ``explain`` attributes
-decisions to parts of the inputs, ``plot`` draws, ``records`` holds the results of long runs, ``runtime`` seeds and picks
-the device profile, ``claims`` checks the chapters' claims on their executed
-numbers, and ``exercises`` checks the chapters' coding exercises.
+decisions to parts of the inputs, ``plot`` draws, ``records`` holds the results
+of long runs, ``runtime`` seeds and picks the device profile, ``claims`` checks
+the chapters' claims on their executed numbers, and ``exercises`` checks the
+chapters' coding exercises.
 
 The package runs on any Keras backend (TensorFlow, JAX or PyTorch, chosen by
 ``KERAS_BACKEND``; TensorFlow when none is set) and imports none of them,
@@ -38,6 +39,20 @@ from crossmodal import (  # noqa: E402
 )
 
 __version__ = "0.2.0"
-__all__ = ["claims", "datasets", "decoders", "dropout", "encoders", "evaluation", "exercises",
-           "explain", "fusion", "losses", "models", "multimodal", "plot", "records",
-           "runtime"]
+__all__ = [
+    "claims",
+    "datasets",
+    "decoders",
+    "dropout",
+    "encoders",
+    "evaluation",
+    "exercises",
+    "explain",
+    "fusion",
+    "losses",
+    "models",
+    "multimodal",
+    "plot",
+    "records",
+    "runtime",
+]

@@ -25,8 +25,9 @@ def add_coordinates(features):
     height, width = features.shape[1], features.shape[2]
     ys = ops.linspace(-1.0, 1.0, height)
     xs = ops.linspace(-1.0, 1.0, width)
-    grid = ops.stack([ops.tile(xs[None, :], (height, 1)), ops.tile(ys[:, None], (1, width))],
-                     axis=-1)
+    grid = ops.stack(
+        [ops.tile(xs[None, :], (height, 1)), ops.tile(ys[:, None], (1, width))], axis=-1
+    )
     grid = ops.cast(grid, features.dtype)[None]
     batch = ops.shape(features)[0]
     return ops.concatenate([features, ops.tile(grid, (batch, 1, 1, 1))], axis=-1)

@@ -78,8 +78,13 @@ def expect(claim, value, *, above=None, below=None, **context):
     current = mode()
     log = os.environ.get(LOG_VARIABLE)
     if log:
-        entry = {"claim": claim, "value": value, "threshold": threshold, "direction": direction,
-                 "holds": holds}
+        entry = {
+            "claim": claim,
+            "value": value,
+            "threshold": threshold,
+            "direction": direction,
+            "holds": holds,
+        }
         with open(log, "a") as handle:
             handle.write(json.dumps(entry) + "\n")
     if not holds:
@@ -97,8 +102,9 @@ def _real(claim, what, number):
     try:
         return float(number)
     except (TypeError, ValueError):
-        raise TypeError(f"expect({claim!r}): the {what} must be a real number, "
-                        f"got {type(number).__name__}") from None
+        raise TypeError(
+            f"expect({claim!r}): the {what} must be a real number, got {type(number).__name__}"
+        ) from None
 
 
 def recorded_range(claim, record=None):
@@ -134,13 +140,17 @@ def spread(claim, value):
 
 
 def _failure_message(claim, value, direction, threshold, context):
-    lines = [f"The chapter claims: {claim}. In this run the value is {value:.4g}, "
-             f"and the claim needs it {'above' if direction == '>' else 'below'} {threshold:.4g}."]
+    lines = [
+        f"The chapter claims: {claim}. In this run the value is {value:.4g}, "
+        f"and the claim needs it {'above' if direction == '>' else 'below'} {threshold:.4g}."
+    ]
     span = recorded_range(claim)
     if span is not None:
         low, high, runs = span
-        lines.append(f"Over {runs} recorded runs (seeds and machines) it lay between "
-                     f"{low:.4g} and {high:.4g}.")
+        lines.append(
+            f"Over {runs} recorded runs (seeds and machines) it lay between "
+            f"{low:.4g} and {high:.4g}."
+        )
     if context:
         lines.append("Values: " + ", ".join(f"{k}={_short(v)}" for k, v in context.items()))
     return " ".join(lines)

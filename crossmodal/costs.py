@@ -11,12 +11,16 @@ shipped with the package, and :func:`crossmodal.records.rows` reads them back.
 KINDS = ("concat", "gated", "tensor", "low_rank", "attention")
 """The fusion layers the benchmark compares (mean fusion has no weights)."""
 
-ARGUMENTS = {"gated": {"dim": 32}, "low_rank": {"dim": 32, "rank": 4},
-             "attention": {"dim": 32, "num_heads": 2}}
+ARGUMENTS = {
+    "gated": {"dim": 32},
+    "low_rank": {"dim": 32, "rank": 4},
+    "attention": {"dim": 32, "num_heads": 2},
+}
 """The benchmark's settings for each layer (32 fused units where the layer has a width)."""
 
 HEAD = (32, 10)
 """The dense layers after the fusion layer: 32 hidden units, 10 outputs."""
+
 
 def fusion_layer(kind, n, d):
     """The benchmark's fusion layer of ``kind``, built for ``n`` inputs of width ``d``."""
@@ -51,4 +55,3 @@ def parameters(kind, n, d):
 def training_state_bytes(weights, *, bytes_per_number=4, copies=4):
     """Memory of a training state with Adam: weight, gradient and two moments per weight."""
     return bytes_per_number * copies * int(weights)
-

@@ -43,8 +43,9 @@ class VectorDecoder(_Float32Output, layers.Layer):
         self.hidden = check_ints(hidden, "hidden")
         self.output_activation = keras.activations.get(output_activation)
         self.dense = dense_stack(self.hidden)
-        self.out = layers.Dense(self.dim, activation=self.output_activation, name="out",
-                                dtype="float32")
+        self.out = layers.Dense(
+            self.dim, activation=self.output_activation, name="out", dtype="float32"
+        )
 
     def build(self, input_shape):
         check_rank(input_shape, 2, what=self.name, expected=LATENTS)
@@ -61,8 +62,12 @@ class VectorDecoder(_Float32Output, layers.Layer):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "hidden": list(self.hidden),
-                "output_activation": keras.activations.serialize(self.output_activation)}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "hidden": list(self.hidden),
+            "output_activation": keras.activations.serialize(self.output_activation),
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -103,16 +108,20 @@ class ImageDecoder(_Float32Output, layers.Layer):
                 f"{scale}, so height and width must be multiples of {scale}; got "
                 f"image_shape={self.image_shape}"
             )
-        self.start = (self.image_shape[0] // scale, self.image_shape[1] // scale,
-                      self.filters[0])
-        self.dense = layers.Dense(self.start[0] * self.start[1] * self.start[2],
-                                  activation="relu", name="dense")
+        self.start = (self.image_shape[0] // scale, self.image_shape[1] // scale, self.filters[0])
+        self.dense = layers.Dense(
+            self.start[0] * self.start[1] * self.start[2], activation="relu", name="dense"
+        )
         self.reshape = layers.Reshape(self.start)
-        self.blocks = [layers.Conv2DTranspose(f, 3, strides=2, padding="same",
-                                              activation="relu", name=f"up{i}")
-                       for i, f in enumerate(self.filters)]
-        self.out = layers.Conv2D(self.image_shape[2], 3, padding="same", name="out",
-                                 dtype="float32")
+        self.blocks = [
+            layers.Conv2DTranspose(
+                f, 3, strides=2, padding="same", activation="relu", name=f"up{i}"
+            )
+            for i, f in enumerate(self.filters)
+        ]
+        self.out = layers.Conv2D(
+            self.image_shape[2], 3, padding="same", name="out", dtype="float32"
+        )
 
     def build(self, input_shape):
         check_rank(input_shape, 2, what=self.name, expected=LATENTS)
@@ -134,8 +143,11 @@ class ImageDecoder(_Float32Output, layers.Layer):
         return (input_shape[0], *self.image_shape)
 
     def get_config(self):
-        return {**super().get_config(), "image_shape": list(self.image_shape),
-                "filters": list(self.filters)}
+        return {
+            **super().get_config(),
+            "image_shape": list(self.image_shape),
+            "filters": list(self.filters),
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -164,8 +176,9 @@ class TokenDecoder(_Float32Output, layers.Layer):
         self.vocabulary_size = check_int(vocabulary_size, "vocabulary_size", minimum=2)
         self.sequence_length = check_int(sequence_length, "sequence_length")
         self.hidden = check_ints(hidden, "hidden")
-        self.logits = VectorDecoder(self.sequence_length * self.vocabulary_size, self.hidden,
-                                    name="logits")
+        self.logits = VectorDecoder(
+            self.sequence_length * self.vocabulary_size, self.hidden, name="logits"
+        )
 
     def build(self, input_shape):
         check_rank(input_shape, 2, what=self.name, expected=LATENTS)
@@ -180,5 +193,9 @@ class TokenDecoder(_Float32Output, layers.Layer):
         return (input_shape[0], self.sequence_length, self.vocabulary_size)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length, "hidden": list(self.hidden)}
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "hidden": list(self.hidden),
+        }

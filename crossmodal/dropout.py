@@ -44,8 +44,9 @@ class ModalityDropout(layers.Layer):
         super().__init__(**kwargs)
         if subsets is not None:
             if isinstance(subsets, (str, bytes)) or not hasattr(subsets, "__iter__"):
-                raise TypeError(f"subsets must be a list of lists of modality names; got "
-                                f"{subsets!r}")
+                raise TypeError(
+                    f"subsets must be a list of lists of modality names; got {subsets!r}"
+                )
             subsets = [sorted(set(s)) for s in subsets]
             if not subsets or any(not s for s in subsets):
                 raise ValueError(
@@ -72,9 +73,7 @@ class ModalityDropout(layers.Layer):
 
     def build(self, input_shape):
         if not isinstance(input_shape, dict) or not input_shape:
-            raise ValueError(
-                f"{self.name}: expected a non-empty presence dict; got {input_shape}"
-            )
+            raise ValueError(f"{self.name}: expected a non-empty presence dict; got {input_shape}")
         for name, shape in input_shape.items():
             check_rank(shape, 1, what=f"presence of {name}", expected="(batch,) 1 or 0")
         self.modalities = sorted(input_shape)
@@ -92,8 +91,9 @@ class ModalityDropout(layers.Layer):
                 )
         probabilities = self.probabilities or [1.0 / len(subsets)] * len(subsets)
         # masks[s, m] = 1 when subset s presents modality m
-        self.masks = np.array([[float(m in subset) for m in self.modalities]
-                               for subset in subsets], dtype="float32")
+        self.masks = np.array(
+            [[float(m in subset) for m in self.modalities] for subset in subsets], dtype="float32"
+        )
         self.logits = np.log(np.maximum(np.asarray(probabilities, "float32"), 1e-30))[None]
 
     def call(self, presence, training=None):
@@ -102,28 +102,38 @@ class ModalityDropout(layers.Layer):
             return presence
         some = next(iter(presence.values()))
         batch = ops.shape(some)[0]
-        draws = keras.random.categorical(ops.convert_to_tensor(self.logits), batch,
-                                         seed=self.seed_generator)[0]
+        draws = keras.random.categorical(
+            ops.convert_to_tensor(self.logits), batch, seed=self.seed_generator
+        )[0]
         drawn = ops.take(ops.convert_to_tensor(self.masks), draws, axis=0)  # (batch, modalities)
         given = {name: ops.cast(p, "float32") for name, p in presence.items()}
         kept = {name: p * drawn[:, self.modalities.index(name)] for name, p in given.items()}
         anything = ops.sum(ops.stack(list(kept.values()), axis=1), axis=1) > 0
-        return {name: ops.cast(ops.where(anything, kept[name], given[name]), presence[name].dtype)
-                for name in presence}
+        return {
+            name: ops.cast(ops.where(anything, kept[name], given[name]), presence[name].dtype)
+            for name in presence
+        }
 
     def compute_output_shape(self, input_shape):
         return dict(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "subsets": self.subsets,
-                "probabilities": self.probabilities, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "subsets": self.subsets,
+            "probabilities": self.probabilities,
+            "seed": self.seed,
+        }
 
 
 def all_subsets(modalities):
     """Every non-empty subset of ``modalities``, smallest first (for ``encode``)."""
     modalities = sorted(modalities)
-    return [list(c) for r in range(1, len(modalities) + 1)
-            for c in itertools.combinations(modalities, r)]
+    return [
+        list(c)
+        for r in range(1, len(modalities) + 1)
+        for c in itertools.combinations(modalities, r)
+    ]
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")

@@ -9,10 +9,17 @@ which keeps the image's layout, serves the chapter "Cross-modal reasoning".
 import keras
 from keras import layers, ops
 
-from crossmodal.datasets.shapes import SAMPLING_RATE
 from crossmodal.blocks import add_coordinates, build_in_sequence, dense_stack
-from crossmodal.validation import (check_choice, check_int, check_ints, check_number,
-                                   check_rank, check_token_ids, dtype_name)
+from crossmodal.datasets.shapes import SAMPLING_RATE
+from crossmodal.validation import (
+    check_choice,
+    check_int,
+    check_ints,
+    check_number,
+    check_rank,
+    check_token_ids,
+    dtype_name,
+)
 
 IMAGES = "images (batch, height, width, channels)"
 TOKENS = "token ids (batch, length)"
@@ -43,8 +50,10 @@ class ImageEncoder(layers.Layer):
         self.dim = check_int(dim, "dim")
         self.filters = check_ints(filters, "filters")
         self.activation = keras.activations.get(activation)
-        self.convs = [layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")
-                      for i, f in enumerate(self.filters)]
+        self.convs = [
+            layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}")
+            for i, f in enumerate(self.filters)
+        ]
         self.pool = layers.MaxPooling2D(2)
         self.flatten = layers.Flatten()
         self.project = layers.Dense(self.dim, activation=self.activation, name="project")
@@ -52,8 +61,10 @@ class ImageEncoder(layers.Layer):
     def build(self, input_shape):
         check_rank(input_shape, 4, what=self.name, expected=IMAGES)
         if None in tuple(input_shape)[1:]:
-            raise ValueError(f"{self.name!r}: the image size must be known to build the dense "
-                             f"projection; got shape {tuple(input_shape)}")
+            raise ValueError(
+                f"{self.name!r}: the image size must be known to build the dense "
+                f"projection; got shape {tuple(input_shape)}"
+            )
         shape = tuple(input_shape)
         for conv in self.convs:
             conv.build(shape)
@@ -75,8 +86,12 @@ class ImageEncoder(layers.Layer):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "filters": list(self.filters),
-                "activation": keras.activations.serialize(self.activation)}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "filters": list(self.filters),
+            "activation": keras.activations.serialize(self.activation),
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -103,12 +118,14 @@ class SpatialImageEncoder(layers.Layer):
         super().__init__(**kwargs)
         self.filters = check_ints(filters, "filters")
         self.coordinates = bool(coordinates)
-        self.convs = [layers.Conv2D(f, 3, padding="same", name=f"conv{i}")
-                      for i, f in enumerate(self.filters)]
-        self.norms = [layers.BatchNormalization(name=f"norm{i}")
-                      for i in range(len(self.filters))]
-        self.pools = [layers.MaxPooling2D(2) if i == 0 else layers.AveragePooling2D(2)
-                      for i in range(len(self.filters))]
+        self.convs = [
+            layers.Conv2D(f, 3, padding="same", name=f"conv{i}") for i, f in enumerate(self.filters)
+        ]
+        self.norms = [layers.BatchNormalization(name=f"norm{i}") for i in range(len(self.filters))]
+        self.pools = [
+            layers.MaxPooling2D(2) if i == 0 else layers.AveragePooling2D(2)
+            for i in range(len(self.filters))
+        ]
 
     def _with_coordinates(self, x):
         return add_coordinates(x) if self.coordinates else x
@@ -141,8 +158,11 @@ class SpatialImageEncoder(layers.Layer):
         return (input_shape[0], *side, channels + (2 if self.coordinates else 0))
 
     def get_config(self):
-        return {**super().get_config(), "filters": list(self.filters),
-                "coordinates": self.coordinates}
+        return {
+            **super().get_config(),
+            "filters": list(self.filters),
+            "coordinates": self.coordinates,
+        }
 
 
 class _TokenInputs:
@@ -169,8 +189,7 @@ class TokenEncoder(_TokenInputs, layers.Layer):
         cell: ``"gru"`` or ``"lstm"``.
     """
 
-    def __init__(self, vocabulary_size, dim, embedding_dim=32, units=64, cell="gru",
-                 **kwargs):
+    def __init__(self, vocabulary_size, dim, embedding_dim=32, units=64, cell="gru", **kwargs):
         super().__init__(**kwargs)
         self.vocabulary_size = check_int(vocabulary_size, "vocabulary_size", minimum=2)
         self.dim = check_int(dim, "dim")
@@ -196,9 +215,14 @@ class TokenEncoder(_TokenInputs, layers.Layer):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
-                "dim": self.dim, "embedding_dim": self.embedding_dim, "units": self.units,
-                "cell": self.cell}
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "dim": self.dim,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "cell": self.cell,
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -215,8 +239,7 @@ class VectorEncoder(layers.Layer):
 
     EXPECTED = "vectors (batch, features)"
 
-    def __init__(self, dim, hidden=(64,), dropout=0.0, activation=None, *, seed=None,
-                 **kwargs):
+    def __init__(self, dim, hidden=(64,), dropout=0.0, activation=None, *, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.dim = check_int(dim, "dim")
         self.hidden = check_ints(hidden, "hidden")
@@ -246,9 +269,14 @@ class VectorEncoder(layers.Layer):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "hidden": list(self.hidden),
-                "dropout": self.dropout, "activation": keras.activations.serialize(self.activation),
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "hidden": list(self.hidden),
+            "dropout": self.dropout,
+            "activation": keras.activations.serialize(self.activation),
+            "seed": self.seed,
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -272,8 +300,16 @@ class TransformerTokenEncoder(_TokenInputs, layers.Layer):
         num_layers: number of self-attention blocks.
     """
 
-    def __init__(self, vocabulary_size, dim, sequence_length, num_heads=2, embedding_dim=32,
-                 num_layers=1, **kwargs):
+    def __init__(
+        self,
+        vocabulary_size,
+        dim,
+        sequence_length,
+        num_heads=2,
+        embedding_dim=32,
+        num_layers=1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.vocabulary_size = check_int(vocabulary_size, "vocabulary_size", minimum=2)
         self.dim = check_int(dim, "dim")
@@ -282,40 +318,55 @@ class TransformerTokenEncoder(_TokenInputs, layers.Layer):
         self.embedding_dim = check_int(embedding_dim, "embedding_dim")
         self.num_layers = check_int(num_layers, "num_layers")
         if self.embedding_dim % self.num_heads:
-            raise ValueError(f"num_heads must divide embedding_dim; got "
-                             f"embedding_dim={embedding_dim}, num_heads={num_heads}")
+            raise ValueError(
+                f"num_heads must divide embedding_dim; got "
+                f"embedding_dim={embedding_dim}, num_heads={num_heads}"
+            )
         self.embed = layers.Embedding(self.vocabulary_size, self.embedding_dim, name="embed")
-        self.position = layers.Embedding(self.sequence_length, self.embedding_dim,
-                                         name="position")
+        self.position = layers.Embedding(self.sequence_length, self.embedding_dim, name="position")
         width = self.embedding_dim
-        self.attention = [layers.MultiHeadAttention(self.num_heads, width // self.num_heads,
-                                                    name=f"attention{i}")
-                          for i in range(self.num_layers)]
-        self.feed_forward = [(layers.Dense(2 * width, activation="relu", name=f"ff{i}_in"),
-                              layers.Dense(width, name=f"ff{i}_out"))
-                             for i in range(self.num_layers)]
-        self.norms = [(layers.LayerNormalization(name=f"norm{i}_a"),
-                       layers.LayerNormalization(name=f"norm{i}_b"))
-                      for i in range(self.num_layers)]
+        self.attention = [
+            layers.MultiHeadAttention(self.num_heads, width // self.num_heads, name=f"attention{i}")
+            for i in range(self.num_layers)
+        ]
+        self.feed_forward = [
+            (
+                layers.Dense(2 * width, activation="relu", name=f"ff{i}_in"),
+                layers.Dense(width, name=f"ff{i}_out"),
+            )
+            for i in range(self.num_layers)
+        ]
+        self.norms = [
+            (
+                layers.LayerNormalization(name=f"norm{i}_a"),
+                layers.LayerNormalization(name=f"norm{i}_b"),
+            )
+            for i in range(self.num_layers)
+        ]
         self.project = layers.Dense(self.dim, name="project")
 
     def check_inputs(self, tokens):
         super().check_inputs(tokens)
         length = tuple(tokens.shape)[1]
         if length is not None and length > self.sequence_length:
-            raise ValueError(f"{self.name!r}: expected at most {self.sequence_length} tokens; "
-                             f"got shape {tuple(tokens.shape)}")
+            raise ValueError(
+                f"{self.name!r}: expected at most {self.sequence_length} tokens; "
+                f"got shape {tuple(tokens.shape)}"
+            )
 
     def build(self, input_shape):
         check_rank(input_shape, 2, what=self.name, expected=TOKENS)
         if input_shape[1] is not None and input_shape[1] > self.sequence_length:
-            raise ValueError(f"{self.name!r}: expected at most {self.sequence_length} tokens; "
-                             f"got shape {tuple(input_shape)}")
+            raise ValueError(
+                f"{self.name!r}: expected at most {self.sequence_length} tokens; "
+                f"got shape {tuple(input_shape)}"
+            )
         seq = (input_shape[0], input_shape[1], self.embedding_dim)
         self.embed.build(input_shape)
         self.position.build((input_shape[1],))
         for attention, (grow, shrink), (norm_a, norm_b) in zip(
-                self.attention, self.feed_forward, self.norms):
+            self.attention, self.feed_forward, self.norms
+        ):
             attention.build(seq, seq)
             norm_a.build(seq)
             norm_b.build(seq)
@@ -331,7 +382,8 @@ class TransformerTokenEncoder(_TokenInputs, layers.Layer):
         x = self.embed(tokens) + self.position(ops.arange(length))[None]
         keys = mask[:, None, :] & ops.ones_like(mask)[:, :, None]  # (batch, query, key)
         for attention, (grow, shrink), (norm_a, norm_b) in zip(
-                self.attention, self.feed_forward, self.norms):
+            self.attention, self.feed_forward, self.norms
+        ):
             y = norm_a(x)
             x = x + attention(y, y, attention_mask=keys)
             x = x + shrink(grow(norm_b(x)))
@@ -343,10 +395,15 @@ class TransformerTokenEncoder(_TokenInputs, layers.Layer):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
-                "dim": self.dim, "sequence_length": self.sequence_length,
-                "num_heads": self.num_heads, "embedding_dim": self.embedding_dim,
-                "num_layers": self.num_layers}
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "dim": self.dim,
+            "sequence_length": self.sequence_length,
+            "num_heads": self.num_heads,
+            "embedding_dim": self.embedding_dim,
+            "num_layers": self.num_layers,
+        }
 
 
 MEL_SETTINGS = {"fft_length": 256, "sequence_stride": 64, "num_mel_bins": 48}
@@ -358,8 +415,9 @@ DECIBEL_SCALE = 40.0
 about unit range, where the convolutions' default initialisation works."""
 
 
-def mel_spectrogram_layer(sampling_rate=SAMPLING_RATE, num_mel_bins=MEL_SETTINGS["num_mel_bins"],
-                          name=None):
+def mel_spectrogram_layer(
+    sampling_rate=SAMPLING_RATE, num_mel_bins=MEL_SETTINGS["num_mel_bins"], name=None
+):
     """A ``keras.layers.MelSpectrogram`` with the course's settings.
 
     Maps ``(batch, samples)`` waveforms to ``(batch, num_mel_bins, frames)``
@@ -367,8 +425,9 @@ def mel_spectrogram_layer(sampling_rate=SAMPLING_RATE, num_mel_bins=MEL_SETTINGS
     """
     settings = {**MEL_SETTINGS, "num_mel_bins": check_int(num_mel_bins, "num_mel_bins")}
     sampling_rate = check_int(sampling_rate, "sampling_rate")
-    return layers.MelSpectrogram(sampling_rate=sampling_rate, max_freq=sampling_rate / 2,
-                                 name=name, **settings)
+    return layers.MelSpectrogram(
+        sampling_rate=sampling_rate, max_freq=sampling_rate / 2, name=name, **settings
+    )
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -392,20 +451,35 @@ class AudioEncoder(layers.Layer):
         num_mel_bins: mel bins of the spectrogram made from waveforms.
     """
 
-    def __init__(self, dim, filters=(32, 32), waveform=True, sampling_rate=SAMPLING_RATE,
-                 num_mel_bins=MEL_SETTINGS["num_mel_bins"], **kwargs):
+    def __init__(
+        self,
+        dim,
+        filters=(32, 32),
+        waveform=True,
+        sampling_rate=SAMPLING_RATE,
+        num_mel_bins=MEL_SETTINGS["num_mel_bins"],
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.dim = check_int(dim, "dim")
         self.filters = check_ints(filters, "filters")
         self.waveform = bool(waveform)
         self.sampling_rate = check_int(sampling_rate, "sampling_rate")
         self.num_mel_bins = check_int(num_mel_bins, "num_mel_bins")
-        self.expected = ("waveforms (batch, samples)" if self.waveform
-                         else "log-mel spectrograms (batch, bins, frames)")
-        self.mel = (mel_spectrogram_layer(self.sampling_rate, self.num_mel_bins, name="mel")
-                    if self.waveform else None)
-        self.convs = [layers.Conv1D(f, 5, padding="same", activation="relu", name=f"conv{i}")
-                      for i, f in enumerate(self.filters)]
+        self.expected = (
+            "waveforms (batch, samples)"
+            if self.waveform
+            else "log-mel spectrograms (batch, bins, frames)"
+        )
+        self.mel = (
+            mel_spectrogram_layer(self.sampling_rate, self.num_mel_bins, name="mel")
+            if self.waveform
+            else None
+        )
+        self.convs = [
+            layers.Conv1D(f, 5, padding="same", activation="relu", name=f"conv{i}")
+            for i, f in enumerate(self.filters)
+        ]
         self.pool = layers.MaxPooling1D(2, padding="same")
         self.project = layers.Dense(self.dim, name="project")
 
@@ -436,6 +510,11 @@ class AudioEncoder(layers.Layer):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "filters": list(self.filters),
-                "waveform": self.waveform, "sampling_rate": self.sampling_rate,
-                "num_mel_bins": self.num_mel_bins}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "filters": list(self.filters),
+            "waveform": self.waveform,
+            "sampling_rate": self.sampling_rate,
+            "num_mel_bins": self.num_mel_bins,
+        }

@@ -13,8 +13,10 @@ import numpy as np
 def _unit(x, name):
     x = np.asarray(x, np.float32)
     if not np.isfinite(x).all():
-        raise ValueError(f"{name} must be finite; got {int(np.size(x) - np.isfinite(x).sum())} "
-                         f"NaN or infinite values in an array of shape {x.shape}")
+        raise ValueError(
+            f"{name} must be finite; got {int(np.size(x) - np.isfinite(x).sum())} "
+            f"NaN or infinite values in an array of shape {x.shape}"
+        )
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
@@ -175,8 +177,7 @@ def cca(x_train, y_train, n_components, regularization=1e-3):
         raise ValueError(f"views must be (n, d) with the same n; got {x.shape} and {y.shape}")
     if not 1 <= n_components <= min(x.shape[1], y.shape[1]):
         raise ValueError(
-            f"n_components must be between 1 and {min(x.shape[1], y.shape[1])}; "
-            f"got {n_components}"
+            f"n_components must be between 1 and {min(x.shape[1], y.shape[1])}; got {n_components}"
         )
     if regularization < 0:
         raise ValueError(f"regularization must be >= 0; got {regularization}")
@@ -193,5 +194,10 @@ def cca(x_train, y_train, n_components, regularization=1e-3):
         white_x = inverse_sqrt(x.T @ x / n)
         white_y = inverse_sqrt(y.T @ y / n)
         u, s, vt = np.linalg.svd(white_x @ (x.T @ y / n) @ white_y)
-        return LinearCCA(mean_x, mean_y, white_x @ u[:, :n_components],
-                         white_y @ vt[:n_components].T, s[:n_components])
+        return LinearCCA(
+            mean_x,
+            mean_y,
+            white_x @ u[:, :n_components],
+            white_y @ vt[:n_components].T,
+            s[:n_components],
+        )

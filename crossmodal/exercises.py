@@ -80,8 +80,12 @@ def check_contrastive_loss(fn):
         (np.eye(3), np.eye(3), 0.05, "identical pairs at a low temperature give about 0"),
         (unit(np.ones((5, 2))), unit(np.ones((5, 2))), 1.0, "equal similarities give log(5)"),
         (unit(rng.normal(size=(8, 4))), unit(rng.normal(size=(8, 4))), 0.1, "random pairs"),
-        (unit(np.array([[1.0, 0], [0, 1]])), unit(np.array([[1.0, 1], [0, 1]])), 0.5,
-         "a non-symmetric similarity matrix: average both directions"),
+        (
+            unit(np.array([[1.0, 0], [0, 1]])),
+            unit(np.array([[1.0, 1], [0, 1]])),
+            0.5,
+            "a non-symmetric similarity matrix: average both directions",
+        ),
     ]
     for a, b, temperature, what in cases:
         want = float(contrastive_loss(a.astype("float32"), b.astype("float32"), temperature))
@@ -104,10 +108,13 @@ def check_modality_mask(fn):
     subsets = [["image"], ["caption"], ["caption", "image"]]
     three = ["a", "b", "c"]
     cases = [
-        (np.array([0, 1, 2]), subsets, modalities,
-         [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
-        (np.array([2, 2, 0, 1]), subsets, modalities,
-         [[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]),
+        (np.array([0, 1, 2]), subsets, modalities, [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+        (
+            np.array([2, 2, 0, 1]),
+            subsets,
+            modalities,
+            [[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]],
+        ),
         (np.array([1, 0]), [["c"], ["a", "b"]], three, [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
     ]
     for draws, subs, names, want in cases:
@@ -169,8 +176,10 @@ def check_fixed_autoencoder(fn):
     for vocabulary_size, length in ((12, 6), (30, 9)):
         try:
             model = fn(vocabulary_size, length)
-            batch = {"image": np.zeros((2, 32, 32, 3), "float32"),
-                     "caption": np.ones((2, length), "int32")}
+            batch = {
+                "image": np.zeros((2, 32, 32, 3), "float32"),
+                "caption": np.ones((2, length), "int32"),
+            }
             out = model(batch)
         except ValueError as error:
             raise AssertionError(
@@ -199,8 +208,9 @@ def check_fixed_autoencoder(fn):
             f"error gives 0.25"
         )
         try:
-            got = float(np.mean(caption_loss(np.array([[0, 1]]),
-                                             np.array([[[0.5, 0.5], [0.2, 0.8]]]))))
+            got = float(
+                np.mean(caption_loss(np.array([[0, 1]]), np.array([[[0.5, 0.5], [0.2, 0.8]]])))
+            )
         except Exception as error:  # e.g. a squared error between ids and probabilities
             raise AssertionError(
                 f"the caption loss cannot compare token ids (batch, length) with "
@@ -228,12 +238,21 @@ def check_average_precision(fn):
     rng = np.random.default_rng(17)
     random_scores = rng.normal(size=60)
     cases = [
-        (np.array([0.9, 0.8, 0.7, 0.6]), np.array([True, True, False, False]),
-         "positives ranked first"),
-        (np.array([0.9, 0.8, 0.7, 0.6]), np.array([True, False, True, False]),
-         "precision 1 at the first positive and 2/3 at the second"),
-        (np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, True, False, True]),
-         "scores in no particular order"),
+        (
+            np.array([0.9, 0.8, 0.7, 0.6]),
+            np.array([True, True, False, False]),
+            "positives ranked first",
+        ),
+        (
+            np.array([0.9, 0.8, 0.7, 0.6]),
+            np.array([True, False, True, False]),
+            "precision 1 at the first positive and 2/3 at the second",
+        ),
+        (
+            np.array([0.1, 0.4, 0.35, 0.8]),
+            np.array([False, True, False, True]),
+            "scores in no particular order",
+        ),
         (random_scores, random_scores + rng.normal(size=60) > 0.5, "60 noisy scores"),
     ]
     for scores, positives, what in cases:
@@ -259,18 +278,29 @@ def check_film(fn):
     zeros = np.zeros((2, 5))
     cases = [
         (features, zeros, zeros, features, "zero gamma and beta must give the features back"),
-        (np.ones((1, 2, 2, 2)), np.array([[1.0, -1.0]]), np.array([[0.5, 2.0]]),
-         np.broadcast_to([1.0 * 2 + 0.5, 0.0 + 2.0], (1, 2, 2, 2)),
-         "gamma scales as (1 + gamma), beta shifts"),
+        (
+            np.ones((1, 2, 2, 2)),
+            np.array([[1.0, -1.0]]),
+            np.array([[0.5, 2.0]]),
+            np.broadcast_to([1.0 * 2 + 0.5, 0.0 + 2.0], (1, 2, 2, 2)),
+            "gamma scales as (1 + gamma), beta shifts",
+        ),
     ]
     gamma, beta = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
-    cases.append((features, gamma, beta,
-                  features * (1 + gamma[:, None, None, :]) + beta[:, None, None, :],
-                  "each example and channel has its own gamma and beta, shared by positions"))
+    cases.append(
+        (
+            features,
+            gamma,
+            beta,
+            features * (1 + gamma[:, None, None, :]) + beta[:, None, None, :],
+            "each example and channel has its own gamma and beta, shared by positions",
+        )
+    )
     for x, g, b, want, what in cases:
         got = np.asarray(fn(x, g, b), dtype=float)
         assert got.shape == want.shape, (
-            f"expected shape {want.shape} (the features' shape); got {got.shape}")
+            f"expected shape {want.shape} (the features' shape); got {got.shape}"
+        )
         assert np.allclose(got, want, atol=1e-6), (
             f"{what}: expected {np.round(want.reshape(-1)[:4], 3).tolist()}..., got "
             f"{np.round(got.reshape(-1)[:4], 3).tolist()}... (broadcast gamma[:, None, None, :])"

@@ -37,14 +37,16 @@ def _probabilities(model, inputs, output, batch_size):
     n = len(next(iter(inputs.values())))
     parts = []
     for start in range(0, n, batch_size):
-        out = model({name: x[start:start + batch_size] for name, x in inputs.items()})
+        out = model({name: x[start : start + batch_size] for name, x in inputs.items()})
         if isinstance(out, dict):
             if output is None:
                 if len(out) != 1:
                     raise ValueError(f"the model returns {sorted(out)}: name one with output=")
                 output = next(iter(out))
             if output not in out:
-                raise ValueError(f"output {output!r} is not among the model's outputs {sorted(out)}")
+                raise ValueError(
+                    f"output {output!r} is not among the model's outputs {sorted(out)}"
+                )
             out = out[output]
         parts.append(np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64))
     probabilities = np.concatenate(parts)
@@ -60,7 +62,9 @@ def _targets(probabilities, target):
     n, classes = probabilities.shape
     if target is None:
         return probabilities.argmax(axis=1)
-    target = np.broadcast_to(np.asarray(target), (n,)) if np.ndim(target) == 0 else np.asarray(target)
+    target = (
+        np.broadcast_to(np.asarray(target), (n,)) if np.ndim(target) == 0 else np.asarray(target)
+    )
     if target.shape != (n,) or not np.issubdtype(target.dtype, np.integer):
         raise ValueError(f"target must be an integer or ({n},) integers; got {target!r}")
     if target.min() < 0 or target.max() >= classes:
@@ -71,8 +75,10 @@ def _targets(probabilities, target):
 def _drops(model, inputs, i, modality, copies, base, target, output, batch_size):
     """``p(target | example i) - p(target | each copy)``: ``copies`` replace ``modality``
     of example ``i``, its other modalities repeated alongside."""
-    batch = {name: copies if name == modality else np.repeat(x[i:i + 1], len(copies), axis=0)
-             for name, x in inputs.items()}
+    batch = {
+        name: copies if name == modality else np.repeat(x[i : i + 1], len(copies), axis=0)
+        for name, x in inputs.items()
+    }
     return base[i, target[i]] - _probabilities(model, batch, output, batch_size)[:, target[i]]
 
 
@@ -84,8 +90,17 @@ def _starts(size, patch, stride):
     return starts
 
 
-def occlusion_map(model, inputs, modality="image", patch=8, stride=4, fill=0.5, target=None,
-                  output=None, batch_size=256):
+def occlusion_map(
+    model,
+    inputs,
+    modality="image",
+    patch=8,
+    stride=4,
+    fill=0.5,
+    target=None,
+    output=None,
+    batch_size=256,
+):
     """Drop in a class's probability when a square patch of an image is hidden.
 
     For every position of a ``patch x patch`` square (moved by ``stride``
@@ -126,24 +141,28 @@ def occlusion_map(model, inputs, modality="image", patch=8, stride=4, fill=0.5, 
         raise ValueError(f"stride must be a positive integer; got {stride!r}")
     base = _probabilities(model, inputs, output, batch_size)
     target = _targets(base, target)
-    positions = [(top, left) for top in _starts(height, patch, stride)
-                 for left in _starts(width, patch, stride)]
+    positions = [
+        (top, left)
+        for top in _starts(height, patch, stride)
+        for left in _starts(width, patch, stride)
+    ]
     maps = np.zeros((n, height, width), np.float64)
     counts = np.zeros((height, width), np.float64)
     for top, left in positions:
-        counts[top:top + patch, left:left + patch] += 1
+        counts[top : top + patch, left : left + patch] += 1
     for i in range(n):
-        copies = np.repeat(images[i:i + 1], len(positions), axis=0)
+        copies = np.repeat(images[i : i + 1], len(positions), axis=0)
         for k, (top, left) in enumerate(positions):
-            copies[k, top:top + patch, left:left + patch, :] = fill
+            copies[k, top : top + patch, left : left + patch, :] = fill
         drops = _drops(model, inputs, i, modality, copies, base, target, output, batch_size)
         for drop, (top, left) in zip(drops, positions):
-            maps[i, top:top + patch, left:left + patch] += drop
+            maps[i, top : top + patch, left : left + patch] += drop
     return (maps / counts).astype(np.float32)
 
 
-def token_importance(model, inputs, modality="caption", pad=0, target=None, output=None,
-                     batch_size=256):
+def token_importance(
+    model, inputs, modality="caption", pad=0, target=None, output=None, batch_size=256
+):
     """Drop in a class's probability when each token of a sequence is removed.
 
     Each non-padding token is replaced by ``pad`` in turn (the other tokens and
@@ -181,10 +200,11 @@ def token_importance(model, inputs, modality="caption", pad=0, target=None, outp
         where = np.nonzero(tokens[i] != pad)[0]
         if len(where) == 0:
             continue
-        copies = np.repeat(tokens[i:i + 1], len(where), axis=0)
+        copies = np.repeat(tokens[i : i + 1], len(where), axis=0)
         copies[np.arange(len(where)), where] = pad
-        scores[i, where] = _drops(model, inputs, i, modality, copies, base, target, output,
-                                  batch_size)
+        scores[i, where] = _drops(
+            model, inputs, i, modality, copies, base, target, output, batch_size
+        )
     return scores.astype(np.float32)
 
 
@@ -204,8 +224,10 @@ def pair_importance(model, inputs):
     """
     fusion = getattr(model, "fusion", None)
     if not isinstance(fusion, RelationFusion) or getattr(model, "head", None) is None:
-        raise TypeError("pair_importance needs a FusionNetwork with a RelationFusion and a head; "
-                        f"got {type(model).__name__} with fusion {type(fusion).__name__}")
+        raise TypeError(
+            "pair_importance needs a FusionNetwork with a RelationFusion and a head; "
+            f"got {type(model).__name__} with fusion {type(fusion).__name__}"
+        )
     codes, _ = model.encoder.codes(inputs, training=False)
     relations = fusion.relations(codes)  # (batch, cells, cells, units)
     batch, cells, units = ops.shape(relations)[0], relations.shape[1], relations.shape[-1]
@@ -214,6 +236,8 @@ def pair_importance(model, inputs):
     answer = ops.argmax(probs, axis=-1)
     given = ops.take_along_axis(probs, answer[:, None], axis=-1)  # (batch, 1)
     without = total[:, None, None, :] - relations  # (batch, cells, cells, units)
-    left_out = ops.reshape(model.head(ops.reshape(without, (-1, units))), (batch, cells * cells, -1))
+    left_out = ops.reshape(
+        model.head(ops.reshape(without, (-1, units))), (batch, cells * cells, -1)
+    )
     kept = ops.take_along_axis(left_out, answer[:, None, None], axis=-1)[..., 0]
     return ops.convert_to_numpy(ops.reshape(given - kept, (batch, cells, cells)))

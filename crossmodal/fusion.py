@@ -37,11 +37,14 @@ def _check_many(owner, inputs):
     if isinstance(inputs, dict):
         return
     one_shape = isinstance(inputs, (list, tuple)) and all(
-        d is None or isinstance(d, int) for d in inputs)
+        d is None or isinstance(d, int) for d in inputs
+    )
     if one_shape or hasattr(inputs, "shape"):
         shape = tuple(getattr(inputs, "shape", inputs))
-        raise TypeError(f"{owner}: expected a dict of modality name to (batch, dim) vectors (or a "
-                        f"list of them); got one tensor of shape {shape}")
+        raise TypeError(
+            f"{owner}: expected a dict of modality name to (batch, dim) vectors (or a "
+            f"list of them); got one tensor of shape {shape}"
+        )
 
 
 def _with_one(z):
@@ -78,7 +81,10 @@ class Fusion(layers.Layer):
         return self.fuse(*self.present(inputs, presence))
 
     def present(self, inputs, presence=None):
-        """Validate; return every modality in order (zeros where missing) and the ``(batch, N)`` mask."""
+        """Validate; return every modality in order (zeros where missing) and the mask.
+
+        The mask is ``(batch, M)`` for ``M`` modalities.
+        """
         _check_many(self.name, inputs)
         inputs = check_modalities(_as_dict(inputs), self.modalities, owner=self.name)
         for name, x in inputs.items():
@@ -89,8 +95,9 @@ class Fusion(layers.Layer):
                     f"{self.input_dims[name]}; got shape {tuple(x.shape)}"
                 )
         if presence is not None:
-            presence = check_modalities(_as_dict(presence), self.modalities,
-                                        owner=f"{self.name} (presence)")
+            presence = check_modalities(
+                _as_dict(presence), self.modalities, owner=f"{self.name} (presence)"
+            )
             for name, p in presence.items():
                 check_rank(p, 1, what=f"presence of {name}", expected="(batch,) 1 or 0")
         some = next(iter(inputs.values()))
@@ -139,9 +146,7 @@ class MeanFusion(Fusion):
     def build(self, input_shape):
         super().build(input_shape)
         if len(set(self.input_dims.values())) > 1:
-            raise ValueError(
-                f"{self.name}: mean fusion needs equal widths; got {self.input_dims}"
-            )
+            raise ValueError(f"{self.name}: mean fusion needs equal widths; got {self.input_dims}")
 
     def fuse(self, vectors, mask):
         total = ops.sum(ops.stack(vectors, axis=1), axis=1)
@@ -212,8 +217,9 @@ class GatedFusion(_WidthFusion):
     def call(self, inputs, presence=None, return_gates=False):
         vectors, mask = self.present(inputs, presence)
         h = ops.stack([t(z) for t, z in zip(self.transforms, vectors)], axis=1)  # (b, N, dim)
-        logits = ops.reshape(self.gates(ops.concatenate(vectors, axis=-1)),
-                             (-1, len(self.modalities), self.dim))
+        logits = ops.reshape(
+            self.gates(ops.concatenate(vectors, axis=-1)), (-1, len(self.modalities), self.dim)
+        )
         keep = ops.cast(mask, "float32")[:, :, None]
         if self.gate == "softmax":  # in float32: a float16 mask of -1e9 would be -inf
             masked = ops.where(keep > 0, ops.cast(logits, "float32"), -1e9)
@@ -266,8 +272,9 @@ class TensorFusion(Fusion):
         parts = [_with_one(z) for z in vectors]
         tensor = parts[0]
         for z in parts[1:]:
-            tensor = ops.reshape(tensor[:, :, None] * z[:, None, :],
-                                 (-1, tensor.shape[-1] * z.shape[-1]))
+            tensor = ops.reshape(
+                tensor[:, :, None] * z[:, None, :], (-1, tensor.shape[-1] * z.shape[-1])
+            )
         return tensor if self.dim is None else self.project(tensor)
 
     def compute_output_shape(self, input_shape):
@@ -305,12 +312,16 @@ class LowRankFusion(_WidthFusion):
     def build(self, input_shape):
         super().build(input_shape)
         self.factors = [
-            self.add_weight(shape=(self.rank, self.input_dims[name] + 1, self.dim),
-                            initializer="glorot_normal", name=f"factor_{name}")
+            self.add_weight(
+                shape=(self.rank, self.input_dims[name] + 1, self.dim),
+                initializer="glorot_normal",
+                name=f"factor_{name}",
+            )
             for name in self.modalities
         ]
-        self.rank_weights = self.add_weight(shape=(self.rank,), initializer="glorot_normal",
-                                            name="rank_weights")
+        self.rank_weights = self.add_weight(
+            shape=(self.rank,), initializer="glorot_normal", name="rank_weights"
+        )
         self.bias = self.add_weight(shape=(self.dim,), initializer="zeros", name="bias")
 
     def fuse(self, vectors, mask):
@@ -364,9 +375,11 @@ class AttentionFusion(_WidthFusion):
             dense.build((batch, self.input_dims[name]))
             self.projections.append(dense)
         self.modality_embedding = self.add_weight(
-            shape=(n, self.dim), initializer="random_normal", name="modality_embedding")
-        self.attention = layers.MultiHeadAttention(self.num_heads, self.dim // self.num_heads,
-                                                   name="attention")
+            shape=(n, self.dim), initializer="random_normal", name="modality_embedding"
+        )
+        self.attention = layers.MultiHeadAttention(
+            self.num_heads, self.dim // self.num_heads, name="attention"
+        )
         self.attention.build((batch, n, self.dim), (batch, n, self.dim))
         self.norm = layers.LayerNormalization(name="norm")
         self.norm.build((batch, n, self.dim))
@@ -376,10 +389,10 @@ class AttentionFusion(_WidthFusion):
         tokens = ops.stack([p(z) for p, z in zip(self.projections, vectors)], axis=1)
         tokens = tokens + ops.cast(self.modality_embedding, tokens.dtype)[None]
         n = len(self.modalities)
-        keys = ops.broadcast_to(ops.cast(mask, "bool")[:, None, :],
-                                (ops.shape(tokens)[0], n, n))
-        attended, weights = self.attention(tokens, tokens, attention_mask=keys,
-                                           return_attention_scores=True)
+        keys = ops.broadcast_to(ops.cast(mask, "bool")[:, None, :], (ops.shape(tokens)[0], n, n))
+        attended, weights = self.attention(
+            tokens, tokens, attention_mask=keys, return_attention_scores=True
+        )
         tokens = self.norm(tokens + attended)
         present = ops.cast(mask, tokens.dtype)[:, :, None]
         fused = ops.sum(tokens * present, axis=1) / ops.maximum(ops.sum(present, axis=1), 1.0)
@@ -430,14 +443,16 @@ class LateFusion(Composite, Fusion):
         self.heads = []
         for name in self.modalities:
             copy = keras.saving.deserialize_keras_object(
-                {**config, "config": {**config["config"], "name": f"{self.head.name}_{name}"}})
+                {**config, "config": {**config["config"], "name": f"{self.head.name}_{name}"}}
+            )
             copy.build((None, self.input_dims[name]))
             self.heads.append(copy)
 
     def fuse(self, vectors, mask):
         mask = ops.cast(mask, "float32")
-        probabilities = ops.stack([ops.cast(head(z), "float32")
-                                   for head, z in zip(self.heads, vectors)], axis=1)
+        probabilities = ops.stack(
+            [ops.cast(head(z), "float32") for head, z in zip(self.heads, vectors)], axis=1
+        )
         classes = probabilities.shape[-1]
         if self.rule == "mean":
             total = ops.sum(probabilities * mask[:, :, None], axis=1)
@@ -460,8 +475,14 @@ class LateFusion(Composite, Fusion):
         return {**super().get_config(), "head": serialize(self.head), "rule": self.rule}
 
 
-FUSIONS = {"concat": ConcatFusion, "mean": MeanFusion, "gated": GatedFusion,
-           "tensor": TensorFusion, "low_rank": LowRankFusion, "attention": AttentionFusion}
+FUSIONS = {
+    "concat": ConcatFusion,
+    "mean": MeanFusion,
+    "gated": GatedFusion,
+    "tensor": TensorFusion,
+    "low_rank": LowRankFusion,
+    "attention": AttentionFusion,
+}
 """The vector fusion layers by name (``LateFusion`` needs a head, so it is built directly)."""
 
 
@@ -500,8 +521,9 @@ def pool_positions(features):
     average can count (how much of a feature the scene holds); the maximum
     keeps the strongest single cell.
     """
-    return ops.concatenate([ops.mean(features, axis=(1, 2)), ops.max(features, axis=(1, 2))],
-                           axis=-1)
+    return ops.concatenate(
+        [ops.mean(features, axis=(1, 2)), ops.max(features, axis=(1, 2))], axis=-1
+    )
 
 
 class _MapAndVector(layers.Layer):
@@ -524,12 +546,16 @@ class _MapAndVector(layers.Layer):
         inputs = check_modalities(inputs, self.modalities, owner=self.name)
         missing = sorted(set(self.modalities) - set(inputs))
         if missing:
-            raise ValueError(f"{self.name}: needs both {self.map_name!r} and "
-                             f"{self.condition_name!r}; missing {missing}")
+            raise ValueError(
+                f"{self.name}: needs both {self.map_name!r} and "
+                f"{self.condition_name!r}; missing {missing}"
+            )
         check_rank(inputs[self.map_name], 4, what=self.map_name, expected=MAPS)
         check_rank(inputs[self.condition_name], 2, what=self.condition_name, expected=VECTORS)
-        return (ops.cast(inputs[self.map_name], self.compute_dtype),
-                ops.cast(inputs[self.condition_name], self.compute_dtype))
+        return (
+            ops.cast(inputs[self.map_name], self.compute_dtype),
+            ops.cast(inputs[self.condition_name], self.compute_dtype),
+        )
 
     def _shapes(self, input_shape):
         shapes = check_modalities(input_shape, self.modalities, owner=self.name)
@@ -540,8 +566,11 @@ class _MapAndVector(layers.Layer):
         return tuple(shapes[self.map_name]), tuple(shapes[self.condition_name])
 
     def get_config(self):
-        return {**super().get_config(), "map_name": self.map_name,
-                "condition_name": self.condition_name}
+        return {
+            **super().get_config(),
+            "map_name": self.map_name,
+            "condition_name": self.condition_name,
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -560,8 +589,9 @@ class FiLM(layers.Layer):
     def build(self, features_shape, condition_shape):
         check_rank(features_shape, 4, what="features", expected=MAPS)
         check_rank(condition_shape, 2, what="condition", expected=VECTORS)
-        self.project = layers.Dense(2 * features_shape[-1], kernel_initializer="zeros",
-                                    name="project")
+        self.project = layers.Dense(
+            2 * features_shape[-1], kernel_initializer="zeros", name="project"
+        )
         self.project.build(tuple(condition_shape))
 
     def modulation(self, condition):
@@ -582,8 +612,8 @@ class FiLMFusion(_MapAndVector):
     """Convolution blocks on a feature map, each modulated by the question; then pooled.
 
     Each block ``i`` reads the map (from the second block on, with x and y
-    coordinate channels appended) and computes ``x = relu(FiLM(BN(conv3x3(x)), q))``, batch normalisation
-    without its own scale and shift (FiLM supplies them); 2x2 pooling follows
+    coordinate channels appended) and computes ``x = relu(FiLM(BN(conv3x3(x)), q))``, batch
+    normalisation without its own scale and shift (FiLM supplies them); 2x2 pooling follows
     while the map is larger than ``cells x cells``: the maximum after the
     first block, the average after later ones. The last block also reads the
     map's average over positions copied to every cell, so that each cell can
@@ -609,10 +639,13 @@ class FiLMFusion(_MapAndVector):
         self.filters = tuple(check_int(f, f"filters[{i}]") for i, f in enumerate(filters))
         self.cells = check_int(cells, "cells")
         self.modulate = bool(modulate)
-        self.convs = [layers.Conv2D(f, 3, padding="same", name=f"conv{i}")
-                      for i, f in enumerate(self.filters)]
-        self.norms = [layers.BatchNormalization(center=False, scale=False, name=f"norm{i}")
-                      for i in range(len(self.filters))]
+        self.convs = [
+            layers.Conv2D(f, 3, padding="same", name=f"conv{i}") for i, f in enumerate(self.filters)
+        ]
+        self.norms = [
+            layers.BatchNormalization(center=False, scale=False, name=f"norm{i}")
+            for i in range(len(self.filters))
+        ]
         self.films = [FiLM(name=f"film{i}") for i in range(len(self.filters))] if modulate else []
         self.first_pooling = layers.MaxPooling2D(2)
         self.pooling = layers.AveragePooling2D(2)
@@ -663,8 +696,12 @@ class FiLMFusion(_MapAndVector):
         return (image[0], 2 * channels + condition[1])
 
     def get_config(self):
-        return {**super().get_config(), "filters": list(self.filters), "cells": self.cells,
-                "modulate": self.modulate}
+        return {
+            **super().get_config(),
+            "filters": list(self.filters),
+            "cells": self.cells,
+            "modulate": self.modulate,
+        }
 
 
 @keras.saving.register_keras_serializable(package="crossmodal")
@@ -690,18 +727,23 @@ class RelationFusion(_MapAndVector):
         self.hidden = tuple(check_int(h, f"hidden[{i}]") for i, h in enumerate(hidden))
         if not self.hidden:
             raise ValueError("hidden must name at least one layer of g")
-        self.later = [layers.Dense(h, activation="relu", name=f"g{i + 1}")
-                      for i, h in enumerate(self.hidden[1:])]
+        self.later = [
+            layers.Dense(h, activation="relu", name=f"g{i + 1}")
+            for i, h in enumerate(self.hidden[1:])
+        ]
 
     def build(self, input_shape):
         image, condition = self._shapes(input_shape)
         channels, units = image[3], self.hidden[0]
-        self.left = self.add_weight(shape=(channels, units), initializer="glorot_uniform",
-                                    name="left")
-        self.right = self.add_weight(shape=(channels, units), initializer="glorot_uniform",
-                                     name="right")
-        self.asked = self.add_weight(shape=(condition[1], units), initializer="glorot_uniform",
-                                     name="asked")
+        self.left = self.add_weight(
+            shape=(channels, units), initializer="glorot_uniform", name="left"
+        )
+        self.right = self.add_weight(
+            shape=(channels, units), initializer="glorot_uniform", name="right"
+        )
+        self.asked = self.add_weight(
+            shape=(condition[1], units), initializer="glorot_uniform", name="asked"
+        )
         self.bias = self.add_weight(shape=(units,), initializer="zeros", name="bias")
         shape = (None, units)
         for dense in self.later:
@@ -715,7 +757,8 @@ class RelationFusion(_MapAndVector):
         left = ops.matmul(objects, ops.cast(self.left, objects.dtype))  # o_i A
         right = ops.matmul(objects, ops.cast(self.right, objects.dtype))  # o_j B
         asked = ops.matmul(condition, ops.cast(self.asked, objects.dtype)) + ops.cast(
-            self.bias, objects.dtype)
+            self.bias, objects.dtype
+        )
         x = ops.relu(left[:, :, None, :] + right[:, None, :, :] + asked[:, None, None, :])
         for dense in self.later:
             x = dense(x)

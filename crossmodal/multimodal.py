@@ -48,8 +48,10 @@ class CheckedInputs:
             n = len(next(iter(x.values())))
             lengths = {k: len(v) for k, v in y.items()}
             if any(length != n for length in lengths.values()):
-                raise ValueError(f"{self.name}: the targets must have as many examples as the "
-                                 f"inputs ({n}); got {lengths}")
+                raise ValueError(
+                    f"{self.name}: the targets must have as many examples as the "
+                    f"inputs ({n}); got {lengths}"
+                )
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check_arrays(x, y)
@@ -130,8 +132,10 @@ class MultimodalEncoder(Composite, layers.Layer):
         super().__init__(**kwargs)
         encoders = check_layers(encoders, "encoders")
         if modality_dropout is not None and not isinstance(modality_dropout, ModalityDropout):
-            raise TypeError(f"modality_dropout must be None or a ModalityDropout layer; got "
-                            f"{modality_dropout!r}")
+            raise TypeError(
+                f"modality_dropout must be None or a ModalityDropout layer; got "
+                f"{modality_dropout!r}"
+            )
         self.modalities = list(encoders)
         self.encoders = encoders
         self.fusion = fusion_lib.get(fusion)
@@ -167,8 +171,9 @@ class MultimodalEncoder(Composite, layers.Layer):
         for name, x in inputs.items():
             want = self.input_shapes[name]
             if len(x.shape) != len(want) or any(
-                    w is not None and g is not None and w != g
-                    for w, g in zip(want[1:], tuple(x.shape)[1:])):
+                w is not None and g is not None and w != g
+                for w, g in zip(want[1:], tuple(x.shape)[1:])
+            ):
                 raise ValueError(
                     f"{self.name}: modality {name!r} was built for shape {describe(want)}; "
                     f"got shape {tuple(x.shape)}"
@@ -192,11 +197,15 @@ class MultimodalEncoder(Composite, layers.Layer):
             except ValueError as error:  # say which modality the encoder was reading
                 raise ValueError(f"{self.name}: modality {name!r}: {error}") from error
             present = getattr(self.encoders[name], "presence", None)
-            given[name] = (ops.ones((ops.shape(x)[0],), "float32") if present is None
-                           else ops.cast(present(x), "float32"))
+            given[name] = (
+                ops.ones((ops.shape(x)[0],), "float32")
+                if present is None
+                else ops.cast(present(x), "float32")
+            )
         batch = ops.shape(next(iter(inputs.values())))[0]
-        presence = {name: given.get(name, ops.zeros((batch,), "float32"))
-                    for name in self.modalities}
+        presence = {
+            name: given.get(name, ops.zeros((batch,), "float32")) for name in self.modalities
+        }
         if self.modality_dropout is not None:
             presence = self.modality_dropout(presence, training=training)
         return codes, presence
@@ -207,11 +216,16 @@ class MultimodalEncoder(Composite, layers.Layer):
 
     def compute_output_shape(self, input_shape):
         shapes = check_modalities(input_shape, self.modalities, owner=self.name)
-        codes = {name: tuple(self.encoders[name].compute_output_shape(tuple(shape)))
-                 for name, shape in shapes.items()}
+        codes = {
+            name: tuple(self.encoders[name].compute_output_shape(tuple(shape)))
+            for name, shape in shapes.items()
+        }
         return self.fusion.compute_output_shape(codes)
 
     def get_config(self):
-        return {**super().get_config(), "encoders": serialize(self.encoders),
-                "fusion": serialize(self.fusion),
-                "modality_dropout": serialize(self.modality_dropout)}
+        return {
+            **super().get_config(),
+            "encoders": serialize(self.encoders),
+            "fusion": serialize(self.fusion),
+            "modality_dropout": serialize(self.modality_dropout),
+        }

@@ -54,8 +54,9 @@ def image_grid(images, captions=None, ncols=6, width=1.7, wrap=22):
     n = len(images)
     nrows = int(np.ceil(n / ncols))
     lines = 0 if captions is None else max(len(_wrap(c, wrap)) for c in captions)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * width, nrows * (width + 0.15 * lines)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * width, nrows * (width + 0.15 * lines)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -86,8 +87,9 @@ def spectrogram(audio, sampling_rate=SAMPLING_RATE, title=None, ax=None):
         _, ax = _pyplot().subplots(figsize=(6, 2.2))
     spec = mel_spectrogram(np.asarray(audio)[None], sampling_rate)[0]
     seconds = len(audio) / sampling_rate
-    ax.imshow(spec, origin="lower", aspect="auto", cmap="magma",
-              extent=(0, seconds, 0, spec.shape[0]))
+    ax.imshow(
+        spec, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, spec.shape[0])
+    )
     ax.set_xlabel("time (s)")
     ax.set_ylabel("mel bin")
     ax.grid(False)
@@ -116,12 +118,21 @@ def attribution_figure(images, maps, words, scores, titles=None, cmap="RdBu_r", 
     """
     plt = _pyplot()
     n = len(images)
-    limit = max(max(float(np.max(np.abs(m))) for m in maps),
-                max((float(np.max(np.abs(s))) for s in scores if len(s)), default=0.0), 1e-6)
+    limit = max(
+        max(float(np.max(np.abs(m))) for m in maps),
+        max((float(np.max(np.abs(s))) for s in scores if len(s)), default=0.0),
+        1e-6,
+    )
     norm = plt.Normalize(-limit, limit)
     colours = plt.get_cmap(cmap)
-    fig, axes = plt.subplots(n, 3, figsize=(width, 1.3 * n + 0.5), squeeze=False,
-                             layout="constrained", gridspec_kw={"width_ratios": [1, 1, 3]})
+    fig, axes = plt.subplots(
+        n,
+        3,
+        figsize=(width, 1.3 * n + 0.5),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"width_ratios": [1, 1, 3]},
+    )
     for i in range(n):
         left, middle, right = axes[i]
         left.imshow(np.clip(images[i], 0, 1))
@@ -132,16 +143,26 @@ def attribution_figure(images, maps, words, scores, titles=None, cmap="RdBu_r", 
             right.text(0.0, 0.85, titles[i], fontsize=8, color="0.35", va="center")
         previous = None
         for word, score in zip(words[i], scores[i]):
-            box = {"boxstyle": "round,pad=0.3", "linewidth": 0,
-                   "facecolor": colours(norm(float(score)))}
+            box = {
+                "boxstyle": "round,pad=0.3",
+                "linewidth": 0,
+                "facecolor": colours(norm(float(score))),
+            }
             ink = "white" if abs(float(score)) > 0.6 * limit else "black"
             if previous is None:  # each word placed after the previous one, at draw time
-                previous = right.text(0.0, 0.4, word, va="center", fontsize=9, bbox=box,
-                                     color=ink)
+                previous = right.text(0.0, 0.4, word, va="center", fontsize=9, bbox=box, color=ink)
             else:
-                previous = right.annotate(word, xy=(1, 0.5), xycoords=previous, xytext=(7, 0),
-                                          textcoords="offset points", va="center", fontsize=9,
-                                          bbox=box, color=ink)
+                previous = right.annotate(
+                    word,
+                    xy=(1, 0.5),
+                    xycoords=previous,
+                    xytext=(7, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=9,
+                    bbox=box,
+                    color=ink,
+                )
             previous.set_in_layout(False)
         for ax in (left, middle, right):
             ax.axis("off")

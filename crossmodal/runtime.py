@@ -53,8 +53,9 @@ def gpus():
     if backend == "tensorflow":
         tf = importlib.import_module("tensorflow")
         found = tf.config.list_physical_devices("GPU")
-        return [tf.config.experimental.get_device_details(g).get("device_name", g.name)
-                for g in found]
+        return [
+            tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in found
+        ]
     if backend == "jax":
         jax = importlib.import_module("jax")
         return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
@@ -79,8 +80,15 @@ def cpu_report():
                 model = value.strip()
             elif key.strip() in ("flags", "Features"):
                 flags = set(value.split())
-    vectors = ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags
-               else "NEON" if "asimd" in flags else "no AVX2")
+    vectors = (
+        "AVX-512"
+        if "avx512f" in flags
+        else "AVX2"
+        if "avx2" in flags
+        else "NEON"
+        if "asimd" in flags
+        else "no AVX2"
+    )
     return f"{model}, {vectors}, {os.cpu_count()} cores"
 
 
@@ -146,8 +154,10 @@ def strategy(devices=None):
             ``keras.distribution`` instead).
     """
     if keras.backend.backend() != "tensorflow":
-        raise ValueError(f"strategy() needs the TensorFlow backend; this is "
-                         f"{keras.backend.backend()} (use keras.distribution)")
+        raise ValueError(
+            f"strategy() needs the TensorFlow backend; this is "
+            f"{keras.backend.backend()} (use keras.distribution)"
+        )
     tf = importlib.import_module("tensorflow")
     if devices is not None:
         return tf.distribute.MirroredStrategy(devices=list(devices))

@@ -51,10 +51,12 @@ def check_number(value, name, *, above=None, at_least=None, below=None, at_most=
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value}")
-    for bound, fails, word in ((above, lambda b: value <= b, ">"),
-                               (at_least, lambda b: value < b, ">="),
-                               (below, lambda b: value >= b, "<"),
-                               (at_most, lambda b: value > b, "<=")):
+    for bound, fails, word in (
+        (above, lambda b: value <= b, ">"),
+        (at_least, lambda b: value < b, ">="),
+        (below, lambda b: value >= b, "<"),
+        (at_most, lambda b: value > b, "<="),
+    ):
         if bound is not None and fails(bound):
             raise ValueError(f"{name} must be {word} {bound}; got {value}")
     return value
@@ -86,8 +88,10 @@ def check_token_ids(tokens, what, vocabulary_size=None):
         raise TypeError(f"{what!r}: expected integer token ids; got dtype {dtype}")
     if vocabulary_size is not None and isinstance(tokens, np.ndarray) and tokens.size:
         if tokens.min() < 0 or tokens.max() >= vocabulary_size:
-            raise ValueError(f"{what!r}: token ids must lie in [0, {vocabulary_size}); got ids "
-                             f"from {tokens.min()} to {tokens.max()}")
+            raise ValueError(
+                f"{what!r}: token ids must lie in [0, {vocabulary_size}); got ids "
+                f"from {tokens.min()} to {tokens.max()}"
+            )
 
 
 def check_layers(layers, name, *, minimum=1):
@@ -99,15 +103,19 @@ def check_layers(layers, name, *, minimum=1):
     import keras
 
     if not isinstance(layers, dict):
-        raise TypeError(f"{name} must be a dict of modality name to layer; got "
-                        f"{type(layers).__name__}")
+        raise TypeError(
+            f"{name} must be a dict of modality name to layer; got {type(layers).__name__}"
+        )
     if len(layers) < minimum:
-        raise ValueError(f"{name} must hold at least {minimum} modalit"
-                         f"{'y' if minimum == 1 else 'ies'}; got {sorted(layers)}")
+        raise ValueError(
+            f"{name} must hold at least {minimum} modalit"
+            f"{'y' if minimum == 1 else 'ies'}; got {sorted(layers)}"
+        )
     for modality, layer in layers.items():
         if not isinstance(layer, keras.layers.Layer):
-            raise TypeError(f"{name}[{modality!r}] must be a Keras layer; got "
-                            f"{type(layer).__name__}")
+            raise TypeError(
+                f"{name}[{modality!r}] must be a Keras layer; got {type(layer).__name__}"
+            )
     return {modality: layers[modality] for modality in sorted(layers)}
 
 

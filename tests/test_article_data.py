@@ -50,8 +50,13 @@ def imdb_cache(tmp_path):
     # Keras' file: each review a list of word frequency ranks
     reviews = np.empty(3, dtype=object)
     reviews[:] = [[1, 2, 3, 4], [1, 2, 3, 5], [1, 2] * 10]
-    np.savez(directory / "imdb.npz", x_train=reviews, y_train=np.array([1, 0, 1]),
-             x_test=reviews[:2], y_test=np.array([1, 0]))
+    np.savez(
+        directory / "imdb.npz",
+        x_train=reviews,
+        y_train=np.array([1, 0, 1]),
+        x_test=reviews[:2],
+        y_test=np.array([1, 0]),
+    )
     return tmp_path
 
 
@@ -69,6 +74,7 @@ def test_imdb_decodes_and_pads(imdb_cache):
 def test_missing_download_says_what_to_do(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise OSError("URL fetch failure: no network")
+
     monkeypatch.setattr(keras.utils, "get_file", offline)
     with pytest.raises(RuntimeError, match="could not be downloaded.*copy the file"):
         load_cifar10(cache_dir=str(tmp_path))

@@ -25,17 +25,21 @@ def _model(dropout=None, seed=0):
     runtime.seed_everything(seed)
     return MultimodalAutoencoder(
         {"image": ImageEncoder(12, filters=(4, 8)), "caption": TokenEncoder(VOCAB, 12, units=8)},
-        {"image": ImageDecoder((16, 16, 3), filters=(8, 4)),
-         "caption": TokenDecoder(VOCAB, LENGTH, hidden=(16,))},
+        {
+            "image": ImageDecoder((16, 16, 3), filters=(8, 4)),
+            "caption": TokenDecoder(VOCAB, LENGTH, hidden=(16,)),
+        },
         latent_dim=LATENT,
         modality_dropout=dropout,
     )
 
 
 def _compile(model):
-    model.compile(keras.optimizers.Adam(1e-2),
-                  loss={"image": "mse", "caption": "sparse_categorical_crossentropy"},
-                  loss_weights={"image": 10.0, "caption": 1.0})
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        loss={"image": "mse", "caption": "sparse_categorical_crossentropy"},
+        loss_weights={"image": 10.0, "caption": 1.0},
+    )
     return model
 
 
@@ -83,8 +87,11 @@ def test_modality_dropout_draws_the_default_subsets_equally_and_never_hides_ever
 
 
 def test_modality_dropout_never_shows_an_absent_modality():
-    presence = {"a": np.ones(3000, "float32"), "b": np.tile(np.array([0, 1], "float32"), 1500),
-                "c": np.ones(3000, "float32")}
+    presence = {
+        "a": np.ones(3000, "float32"),
+        "b": np.tile(np.array([0, 1], "float32"), 1500),
+        "c": np.ones(3000, "float32"),
+    }
     out = {k: np.asarray(v) for k, v in ModalityDropout(seed=0)(presence, training=True).items()}
     assert np.all(out["b"] <= presence["b"])
     assert np.all(out["a"] + out["b"] + out["c"] >= 1)
@@ -110,22 +117,26 @@ def test_modality_dropout_configured_subsets_and_probabilities():
 
 
 def test_modality_dropout_repeats_with_its_seed():
-    first, second, other = (ModalityDropout(seed=s)(_presence(64), training=True)
-                            for s in (5, 5, 6))
+    first, second, other = (
+        ModalityDropout(seed=s)(_presence(64), training=True) for s in (5, 5, 6)
+    )
     np.testing.assert_array_equal(np.asarray(first["a"]), np.asarray(second["a"]))
     assert not np.array_equal(np.asarray(first["a"]), np.asarray(other["a"]))
 
 
-@pytest.mark.parametrize("make, error, match", [
-    (lambda: ModalityDropout("ab"), TypeError, "list of lists"),
-    (lambda: ModalityDropout([["a"], []]), ValueError, "non-empty"),
-    (lambda: ModalityDropout(probabilities=[1.0]), ValueError, "explicit subsets"),
-    (lambda: ModalityDropout([["a"], ["b"]], probabilities=[1.0]), ValueError, "2 subsets"),
-    (lambda: ModalityDropout([["a"], ["b"]], probabilities=[0.5, 0.6]), ValueError, "sum to 1"),
-    (lambda: ModalityDropout(seed=-1), ValueError, "seed"),
-    (lambda: ModalityDropout([["z"]])(_presence(4), training=True), ValueError, "'z'"),
-    (lambda: ModalityDropout()({"a": np.ones((4, 2), "float32")}), ValueError, "presence of a"),
-])
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: ModalityDropout("ab"), TypeError, "list of lists"),
+        (lambda: ModalityDropout([["a"], []]), ValueError, "non-empty"),
+        (lambda: ModalityDropout(probabilities=[1.0]), ValueError, "explicit subsets"),
+        (lambda: ModalityDropout([["a"], ["b"]], probabilities=[1.0]), ValueError, "2 subsets"),
+        (lambda: ModalityDropout([["a"], ["b"]], probabilities=[0.5, 0.6]), ValueError, "sum to 1"),
+        (lambda: ModalityDropout(seed=-1), ValueError, "seed"),
+        (lambda: ModalityDropout([["z"]])(_presence(4), training=True), ValueError, "'z'"),
+        (lambda: ModalityDropout()({"a": np.ones((4, 2), "float32")}), ValueError, "presence of a"),
+    ],
+)
 def test_modality_dropout_rejects_bad_arguments(make, error, match):
     with pytest.raises(error, match=match):
         make()
@@ -151,11 +162,12 @@ def test_outputs_and_encode_from_every_subset():
 def test_dropout_off_at_inference_in_model():
     model = _model(dropout=ModalityDropout([["image"], ["caption"], ["image", "caption"]], seed=2))
     data = _data()
-    np.testing.assert_array_equal(model.predict(data, verbose=0)["image"],
-                                  model(data)["image"])
+    np.testing.assert_array_equal(model.predict(data, verbose=0)["image"], model(data)["image"])
     z_train = np.asarray(model.encode(data, training=True))
-    z_full, z_image, z_caption = (np.asarray(model.encode({k: data[k] for k in s}))
-                                  for s in (["image", "caption"], ["image"], ["caption"]))
+    z_full, z_image, z_caption = (
+        np.asarray(model.encode({k: data[k] for k in s}))
+        for s in (["image", "caption"], ["image"], ["caption"])
+    )
     # in training each example's latent is one of its three subset latents
     matches = [np.isclose(z_train, z).all(1) for z in (z_full, z_image, z_caption)]
     assert np.all(np.any(matches, axis=0))
@@ -171,8 +183,9 @@ def test_save_load_round_trip(tmp_path):
     after = loaded.predict(data, verbose=0)
     for name in before:
         np.testing.assert_array_equal(before[name], after[name])
-    np.testing.assert_array_equal(model.encode({"caption": data["caption"]}),
-                                  loaded.encode({"caption": data["caption"]}))
+    np.testing.assert_array_equal(
+        model.encode({"caption": data["caption"]}), loaded.encode({"caption": data["caption"]})
+    )
     assert isinstance(loaded.modality_dropout, ModalityDropout)
 
 
@@ -208,11 +221,13 @@ def test_bad_inputs():
 def test_construction_checks():
     encoders = {"image": ImageEncoder(4)}
     with pytest.raises(ValueError, match="'caption'.*no encoder"):
-        MultimodalAutoencoder(encoders, {"image": ImageDecoder((16, 16, 3)),
-                                         "caption": TokenDecoder(5, 3)})
+        MultimodalAutoencoder(
+            encoders, {"image": ImageDecoder((16, 16, 3)), "caption": TokenDecoder(5, 3)}
+        )
     with pytest.raises(ValueError, match=r"'image'.*32, 32, 3.*16, 16, 3"):
-        MultimodalAutoencoder(encoders, {"image": ImageDecoder((32, 32, 3))},
-                              input_shapes={"image": (16, 16, 3)})
+        MultimodalAutoencoder(
+            encoders, {"image": ImageDecoder((32, 32, 3))}, input_shapes={"image": (16, 16, 3)}
+        )
     with pytest.raises(TypeError, match="modality_dropout"):
         MultimodalAutoencoder(encoders, {"image": ImageDecoder()}, modality_dropout=0.5)
     built = MultimodalAutoencoder(
@@ -231,12 +246,12 @@ def test_three_vector_modalities():
     rng = np.random.default_rng(0)
     factors = rng.normal(size=(256, 3)).astype("float32")
     widths = {"left": 5, "middle": 9, "right": 14}
-    data = {name: factors @ rng.normal(size=(3, w)).astype("float32")
-            for name, w in widths.items()}
+    data = {name: factors @ rng.normal(size=(3, w)).astype("float32") for name, w in widths.items()}
     model = MultimodalAutoencoder(
         {name: VectorEncoder(8, hidden=(16,)) for name in widths},
         {name: VectorDecoder(w, hidden=(16,)) for name, w in widths.items()},
-        latent_dim=4, modality_dropout=ModalityDropout(seed=0),
+        latent_dim=4,
+        modality_dropout=ModalityDropout(seed=0),
     )
     model.compile(keras.optimizers.Adam(1e-2), loss={name: "mse" for name in widths})
     history = model.fit(data, data, batch_size=32, epochs=8, verbose=0)

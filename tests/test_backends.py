@@ -119,10 +119,19 @@ FAMILIES = 10
 def test_every_model_family_trains_saves_and_loads(backend, package, tmp_path):
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{package} is not installed")
-    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu",
-           "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env,
-                            capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "JAX_PLATFORMS": "cpu",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     done = [line[3:] for line in result.stdout.splitlines() if line.startswith("ok ")]
     assert len(done) == FAMILIES, done

@@ -94,7 +94,7 @@ def test_every_claim_of_the_book_has_its_own_name():
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_no_chapter_reads_a_clock(path):
-    """Timings vary from machine to machine: they live in benchmarks/, never in a chapter's claims."""
+    """Timings vary from machine to machine: they live in benchmarks/, never in a chapter."""
     source = "\n".join("".join(c["source"]) for c in _code_cells(path))
     clocks = re.findall(r"\btime\.\w+\(|\bperf_counter\b|\bmonotonic\b|\bdatetime\.now\b", source)
     assert not clocks, clocks
@@ -111,9 +111,17 @@ if not all(importlib.util.find_spec(name) for name in ("crossmodal", "myst_nb"))
     %pip install --quiet "{PACKAGE}\""""
 
 # The distribution that provides each module a chapter may import, beside the standard library.
-DISTRIBUTIONS = {"crossmodal": "crossmodal", "keras": "keras", "numpy": "numpy",
-                 "scipy": "scipy", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
-                 "tensorflow": "tensorflow", "myst_nb": "myst-nb", "IPython": "ipykernel"}
+DISTRIBUTIONS = {
+    "crossmodal": "crossmodal",
+    "keras": "keras",
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "sklearn": "scikit-learn",
+    "matplotlib": "matplotlib",
+    "tensorflow": "tensorflow",
+    "myst_nb": "myst-nb",
+    "IPython": "ipykernel",
+}
 
 
 def _installed_by(extras):

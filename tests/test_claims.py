@@ -56,10 +56,12 @@ def test_record_mode_is_silent_and_logs_every_claim(monkeypatch, tmp_path, recwa
 def test_the_warning_quotes_the_recorded_range(monkeypatch, tmp_path):
     record = tmp_path / "claims.csv"
     monkeypatch.setattr(claims, "RECORD", record)
-    record.write_text("chapter,claim,seed,variant,value,threshold,direction,cpu\n"
-                      f"fusion,{CLAIM},0,default,0.21,0.1,>,x\n"
-                      f"fusion,{CLAIM},1,avx2,0.14,0.1,>,x\n"
-                      "fusion,another claim,0,default,9,1,>,x\n")
+    record.write_text(
+        "chapter,claim,seed,variant,value,threshold,direction,cpu\n"
+        f"fusion,{CLAIM},0,default,0.21,0.1,>,x\n"
+        f"fusion,{CLAIM},1,avx2,0.14,0.1,>,x\n"
+        "fusion,another claim,0,default,9,1,>,x\n"
+    )
     assert claims.recorded_range(CLAIM) == (0.14, 0.21, 2)
     assert claims.recorded_range("never recorded") is None
     assert claims.spread(CLAIM, 0.3) == (0.14, 0.3, 2)  # this run's value widens the range
@@ -106,8 +108,11 @@ def _notebook(path, *cells):
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for source, tags in cells:
         cell = nbformat.v4.new_code_cell(source)
         cell.metadata["tags"] = tags
@@ -120,8 +125,9 @@ def test_the_script_sets_the_seed_of_the_parameters_cell(tmp_path):
     import nbformat
 
     script = _script()
-    path = _notebook(tmp_path / "chapter.ipynb", ("SEED = 0\nimport math", ["parameters"]),
-                     ("x = SEED", []))
+    path = _notebook(
+        tmp_path / "chapter.ipynb", ("SEED = 0\nimport math", ["parameters"]), ("x = SEED", [])
+    )
     notebook = script.with_seed(nbformat.read(path, as_version=4), 7)
     assert notebook.cells[0].source == "SEED = 7\nimport math"
     assert notebook.cells[1].source == "x = SEED"
@@ -133,17 +139,23 @@ def test_the_script_sets_the_seed_of_the_parameters_cell(tmp_path):
 def test_the_script_records_every_claim_of_a_run_even_a_failed_one(tmp_path):
     script = _script()
     path = _notebook(
-        tmp_path / "toy.ipynb", ("SEED = 0", ["parameters"]),
-        ("from crossmodal import claims\n"
-         "claims.expect('toy: the seed', SEED, above=2)\n"
-         "claims.expect('toy: a constant', 1.0, below=2)", ["remove-cell"]))
+        tmp_path / "toy.ipynb",
+        ("SEED = 0", ["parameters"]),
+        (
+            "from crossmodal import claims\n"
+            "claims.expect('toy: the seed', SEED, above=2)\n"
+            "claims.expect('toy: a constant', 1.0, below=2)",
+            ["remove-cell"],
+        ),
+    )
     # a variant this environment can run: the TensorFlow ones need TensorFlow installed
     variant = "one-thread" if importlib.util.find_spec("tensorflow") else "jax"
     rows, timing = script.run_chapter(path, 1, variant, timeout=120)
     assert [(r["claim"], r["value"], r["threshold"], r["direction"]) for r in rows] == [
-        ("toy: the seed", 1.0, 2.0, ">"), ("toy: a constant", 1.0, 2.0, "<")]
-    assert all(r["chapter"] == "toy" and r["seed"] == 1 and r["variant"] == variant
-               for r in rows)
+        ("toy: the seed", 1.0, 2.0, ">"),
+        ("toy: a constant", 1.0, 2.0, "<"),
+    ]
+    assert all(r["chapter"] == "toy" and r["seed"] == 1 and r["variant"] == variant for r in rows)
     assert timing["claims_failed"] == 1 and timing["error"] == ""
     assert script.margin({"value": "1", "threshold": "2", "direction": ">"}) == -1
     assert script.margin({"value": "1", "threshold": "2", "direction": "<"}) == 1

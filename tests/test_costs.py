@@ -15,8 +15,9 @@ def test_concat_has_only_the_head():
 def test_tensor_fusion_grows_as_the_product_of_widths():
     for n in (2, 3):
         width = math.prod([16 + 1] * n)
-        assert costs.parameters("tensor", n, 16) == (costs.fusion_layer("tensor", n, 16)
-                                                     .count_params() + (width + 1) * 32 + 330)
+        assert costs.parameters("tensor", n, 16) == (
+            costs.fusion_layer("tensor", n, 16).count_params() + (width + 1) * 32 + 330
+        )
         assert costs.parameters("tensor", n, 16) >= (width + 1) * 32
 
 

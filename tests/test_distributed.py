@@ -52,8 +52,9 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_mirrored_strategy_on_two_cpus_matches_one_device():
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     losses = json.loads(result.stdout.strip().splitlines()[-1])
     assert losses["replicas"] == [1, 2]

@@ -55,9 +55,14 @@ def test_transformer_encoder_rejects_bad_shapes_and_arguments():
         TransformerTokenEncoder(20, 8, sequence_length=12, num_heads=3, embedding_dim=32)
 
 
-@pytest.mark.parametrize("make", [lambda: TokenEncoder(10, 4, units=4),
-                                  lambda: TransformerTokenEncoder(10, 4, sequence_length=5)],
-                         ids=["recurrent", "transformer"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TokenEncoder(10, 4, units=4),
+        lambda: TransformerTokenEncoder(10, 4, sequence_length=5),
+    ],
+    ids=["recurrent", "transformer"],
+)
 def test_token_encoders_reject_non_integer_ids_and_ids_outside_the_vocabulary(make):
     encoder = make()
     with pytest.raises(TypeError, match="integer token ids"):
@@ -143,5 +148,4 @@ def test_plotted_spectrogram_is_the_encoders_transform():
     waves = np.random.default_rng(1).normal(0, 0.3, (2, 2000)).astype("float32")
     spec = plot.mel_spectrogram(waves, sampling_rate=8000, num_mel_bins=20)
     assert spec.shape == (2, 20, 32)
-    np.testing.assert_allclose(spec, np.asarray(mel_spectrogram_layer(8000, 20)(waves)),
-                               atol=1e-5)
+    np.testing.assert_allclose(spec, np.asarray(mel_spectrogram_layer(8000, 20)(waves)), atol=1e-5)

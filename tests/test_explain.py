@@ -31,8 +31,10 @@ def word_model(inputs):
 
 
 def _inputs(n=2):
-    return {"image": np.ones((n, 16, 16, 3), "float32"),
-            "caption": np.array([[5, 2, 5, 0], [3, 5, 0, 0]][:n], "int32")}
+    return {
+        "image": np.ones((n, 16, 16, 3), "float32"),
+        "caption": np.array([[5, 2, 5, 0], [3, 5, 0, 0]][:n], "int32"),
+    }
 
 
 def test_occlusion_puts_all_importance_where_the_model_reads():
@@ -72,44 +74,76 @@ def test_token_importance_lands_on_the_token_the_model_reads():
     assert scores.shape == (2, 4) and scores.dtype == np.float32
     sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     # example 0 has two 5s (score 5); removing one leaves score 2
-    np.testing.assert_allclose(scores[0], [sigmoid(5) - sigmoid(2), 0, sigmoid(5) - sigmoid(2), 0],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        scores[0], [sigmoid(5) - sigmoid(2), 0, sigmoid(5) - sigmoid(2), 0], rtol=1e-5
+    )
     # example 1 has one 5 (score 2); removing it leaves -1; padding scores 0
     np.testing.assert_allclose(scores[1], [0, sigmoid(2) - sigmoid(-1), 0, 0], rtol=1e-5)
 
 
 def test_works_on_a_fusion_network():
-    model = FusionNetwork({"image": ImageEncoder(4, filters=(4,)), "caption": TokenEncoder(9, 4, units=4)},
-                          "gated", VectorDecoder(3, hidden=(4,), output_activation="softmax"))
+    model = FusionNetwork(
+        {"image": ImageEncoder(4, filters=(4,)), "caption": TokenEncoder(9, 4, units=4)},
+        "gated",
+        VectorDecoder(3, hidden=(4,), output_activation="softmax"),
+    )
     rng = np.random.default_rng(0)
-    inputs = {"image": rng.random((3, 12, 12, 3)).astype("float32"),
-              "caption": rng.integers(0, 9, (3, 5)).astype("int32")}
+    inputs = {
+        "image": rng.random((3, 12, 12, 3)).astype("float32"),
+        "caption": rng.integers(0, 9, (3, 5)).astype("int32"),
+    }
     assert occlusion_map(model, inputs, patch=4, stride=2).shape == (3, 12, 12)
     scores = token_importance(model, inputs)
     assert scores.shape == (3, 5)
     assert np.all(scores[inputs["caption"] == 0] == 0)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: occlusion_map(corner_model, {"caption": np.zeros((2, 4), "int32")}), ValueError,
-     "'image' is not"),
-    (lambda: occlusion_map(corner_model, np.ones((2, 16, 16, 3))), TypeError, "dict"),
-    (lambda: occlusion_map(corner_model, {"image": np.ones((2, 16, 16))}), ValueError, "images"),
-    (lambda: occlusion_map(corner_model, _inputs(), patch=17), ValueError, "patch"),
-    (lambda: occlusion_map(corner_model, _inputs(), patch=0), ValueError, "patch"),
-    (lambda: occlusion_map(corner_model, _inputs(), stride=0), ValueError, "stride"),
-    (lambda: occlusion_map(corner_model, _inputs(), target=[0]), ValueError, "target"),
-    (lambda: occlusion_map(corner_model, _inputs(), target=2), ValueError, "target"),
-    (lambda: occlusion_map(corner_model, {"image": np.ones((2, 16, 16, 3)),
-                                          "caption": np.zeros((3, 4), "int32")}), ValueError,
-     "batch sizes"),
-    (lambda: occlusion_map(lambda x: {"a": np.ones((2, 2)), "b": np.ones((2, 2))}, _inputs()),
-     ValueError, "output="),
-    (lambda: token_importance(word_model, {"caption": np.zeros((2, 4, 1), "int32")}), ValueError,
-     "token ids"),
-    (lambda: token_importance(word_model, {"caption": np.zeros((2, 4), "float32")}), TypeError,
-     "integer"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (
+            lambda: occlusion_map(corner_model, {"caption": np.zeros((2, 4), "int32")}),
+            ValueError,
+            "'image' is not",
+        ),
+        (lambda: occlusion_map(corner_model, np.ones((2, 16, 16, 3))), TypeError, "dict"),
+        (
+            lambda: occlusion_map(corner_model, {"image": np.ones((2, 16, 16))}),
+            ValueError,
+            "images",
+        ),
+        (lambda: occlusion_map(corner_model, _inputs(), patch=17), ValueError, "patch"),
+        (lambda: occlusion_map(corner_model, _inputs(), patch=0), ValueError, "patch"),
+        (lambda: occlusion_map(corner_model, _inputs(), stride=0), ValueError, "stride"),
+        (lambda: occlusion_map(corner_model, _inputs(), target=[0]), ValueError, "target"),
+        (lambda: occlusion_map(corner_model, _inputs(), target=2), ValueError, "target"),
+        (
+            lambda: occlusion_map(
+                corner_model,
+                {"image": np.ones((2, 16, 16, 3)), "caption": np.zeros((3, 4), "int32")},
+            ),
+            ValueError,
+            "batch sizes",
+        ),
+        (
+            lambda: occlusion_map(
+                lambda x: {"a": np.ones((2, 2)), "b": np.ones((2, 2))}, _inputs()
+            ),
+            ValueError,
+            "output=",
+        ),
+        (
+            lambda: token_importance(word_model, {"caption": np.zeros((2, 4, 1), "int32")}),
+            ValueError,
+            "token ids",
+        ),
+        (
+            lambda: token_importance(word_model, {"caption": np.zeros((2, 4), "float32")}),
+            TypeError,
+            "integer",
+        ),
+    ],
+)
 def test_bad_arguments_raise(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -117,11 +151,14 @@ def test_bad_arguments_raise(call, error, match):
 
 def _relation_model():
     keras.utils.set_random_seed(0)
-    model = relation_network(VectorEncoder(6, hidden=(8,)), 5, stem=(4, 4, 4), relation=(8,),
-                             hidden=(8,))
+    model = relation_network(
+        VectorEncoder(6, hidden=(8,)), 5, stem=(4, 4, 4), relation=(8,), hidden=(8,)
+    )
     rng = np.random.default_rng(0)
-    inputs = {"image": rng.random((3, 32, 32, 3)).astype("float32"),
-              "question": rng.normal(size=(3, 7)).astype("float32")}
+    inputs = {
+        "image": rng.random((3, 32, 32, 3)).astype("float32"),
+        "question": rng.normal(size=(3, 7)).astype("float32"),
+    }
     model(inputs)
     return model, inputs
 
@@ -139,12 +176,15 @@ def test_pair_importance_is_the_drop_when_one_pair_leaves_the_sum():
         answer = given[example].argmax()
         without = (total[example] - relations[example, i, j])[None].astype("float32")
         kept = np.asarray(model.head(without))[0, answer]
-        np.testing.assert_allclose(importance[example, i, j], given[example, answer] - kept,
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            importance[example, i, j], given[example, answer] - kept, atol=1e-5
+        )
 
 
 def test_pair_importance_needs_a_relation_network():
     model = film_network(VectorEncoder(4), 5, filters=(4,), hidden=(4,))
     with pytest.raises(TypeError, match="RelationFusion"):
-        pair_importance(model, {"image": np.zeros((1, 16, 16, 3), "float32"),
-                                "question": np.zeros((1, 3), "float32")})
+        pair_importance(
+            model,
+            {"image": np.zeros((1, 16, 16, 3), "float32"), "question": np.zeros((1, 3), "float32")},
+        )

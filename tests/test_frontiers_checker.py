@@ -31,8 +31,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("fn", [right, by_pairs, average_precision_score],
-                         ids=["cumulative", "pairs", "scikit-learn"])
+@pytest.mark.parametrize(
+    "fn", [right, by_pairs, average_precision_score], ids=["cumulative", "pairs", "scikit-learn"]
+)
 @pytest.mark.parametrize("scores, positives, want", CASES)
 def test_references_agree_with_hand_computed_cases(fn, scores, positives, want):
     scores, positives = np.array(scores), np.array(positives)
@@ -47,11 +48,14 @@ def test_accepts_right_answers(fn, capsys):
     assert "all checks passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda s, p: right(-s, p),  # ranks the lowest scores first
-    lambda s, p: (np.cumsum(p[np.argsort(-s)]) / np.arange(1, len(p) + 1)).mean(),  # every rank
-    lambda s, p: p.mean(),  # the share of positives
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda s, p: right(-s, p),  # ranks the lowest scores first
+        lambda s, p: (np.cumsum(p[np.argsort(-s)]) / np.arange(1, len(p) + 1)).mean(),  # every rank
+        lambda s, p: p.mean(),  # the share of positives
+    ],
+)
 def test_rejects_wrong_answers(wrong):
     with pytest.raises(AssertionError, match="expected"):
         check_average_precision(wrong)

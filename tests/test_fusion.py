@@ -1,10 +1,10 @@
 """Fusion layers: shapes, each rule on hand-computed cases, missing modalities, saving."""
 
+import keras
 import numpy as np
 import pytest
 
 import crossmodal  # noqa: F401  (sets the Keras backend)
-import keras
 from crossmodal import fusion
 from crossmodal.decoders import VectorDecoder
 
@@ -13,8 +13,9 @@ EQUAL = {"audio": 4, "image": 4, "text": 4}  # mean fusion needs one width
 
 
 def _late(rule):
-    return lambda: fusion.LateFusion(VectorDecoder(3, hidden=(4,), output_activation="softmax"),
-                                     rule=rule)
+    return lambda: fusion.LateFusion(
+        VectorDecoder(3, hidden=(4,), output_activation="softmax"), rule=rule
+    )
 
 
 LAYERS = {
@@ -30,8 +31,7 @@ LAYERS = {
     "late_product": _late("product"),
 }
 # rules under which a missing modality is not the same as an all-zero code
-READ_PRESENCE = ("mean", "gated_softmax", "gated_sigmoid", "attention", "late_mean",
-                 "late_product")
+READ_PRESENCE = ("mean", "gated_softmax", "gated_sigmoid", "attention", "late_mean", "late_product")
 
 
 @pytest.fixture(autouse=True)
@@ -86,8 +86,7 @@ def test_leaving_a_modality_out_equals_marking_it_absent(key):
     full = np_(layer(x))  # built with every modality
     ones = np.ones(4, "float32")
     left_out = np_(layer({"audio": x["audio"], "text": x["text"]}))
-    absent = np_(layer(x, presence={"audio": ones, "image": np.zeros(4, "float32"),
-                                    "text": ones}))
+    absent = np_(layer(x, presence={"audio": ones, "image": np.zeros(4, "float32"), "text": ones}))
     np.testing.assert_allclose(absent, left_out, atol=1e-5)
     # per example: image absent for example 0 only
     mixed = np_(layer(x, presence={"image": np.array([0, 1, 1, 1], "float32")}))
@@ -118,8 +117,9 @@ def test_layer_round_trips_through_keras_file_in_safe_mode(key, tmp_path):
     model = keras.Model(inputs, LAYERS[key]()(inputs))
     model.save(tmp_path / f"{key}.keras")
     loaded = keras.saving.load_model(tmp_path / f"{key}.keras", safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("key", sorted(LAYERS))
@@ -163,12 +163,15 @@ def test_registry_names_every_vector_layer_and_passes_arguments():
         fusion.get(given, dim=3)
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: fusion.GatedFusion(4, gate="relu"), "gate"),
-    (lambda: fusion.AttentionFusion(6, num_heads=4), "num_heads must divide dim"),
-    (lambda: fusion.LateFusion(VectorDecoder(2), rule="sum"), "rule"),
-    (lambda: fusion.LowRankFusion(0), "dim"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: fusion.GatedFusion(4, gate="relu"), "gate"),
+        (lambda: fusion.AttentionFusion(6, num_heads=4), "num_heads must divide dim"),
+        (lambda: fusion.LateFusion(VectorDecoder(2), rule="sum"), "rule"),
+        (lambda: fusion.LowRankFusion(0), "dim"),
+    ],
+)
 def test_bad_arguments_raise_value_error(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -210,9 +213,10 @@ def test_mean_averages_the_modalities_present():
 def _gated_by_hand(layer, x, present):
     """sum_i g_i * tanh(z_i W_i + b_i) with a softmax over the present modalities."""
     z = [x[n] if n in present else np.zeros_like(x[n]) for n in layer.modalities]
-    h = np.stack([np.tanh(v @ np_(d.kernel) + np_(d.bias))
-                  for v, d in zip(z, layer.transforms)], axis=1)
-    logits = (np.concatenate(z, axis=1) @ np_(layer.gates.kernel) + np_(layer.gates.bias))
+    h = np.stack(
+        [np.tanh(v @ np_(d.kernel) + np_(d.bias)) for v, d in zip(z, layer.transforms)], axis=1
+    )
+    logits = np.concatenate(z, axis=1) @ np_(layer.gates.kernel) + np_(layer.gates.bias)
     logits = logits.reshape(len(z[0]), len(z), -1)
     keep = np.array([n in present for n in layer.modalities])[None, :, None]
     e = np.exp(logits - logits.max(axis=1, keepdims=True)) * keep
@@ -261,8 +265,11 @@ def test_tensor_fusion_is_the_outer_product_and_a_missing_modality_keeps_its_one
     a, b = _with_one(x["image"]), _with_one(x["text"])
     np.testing.assert_allclose(out, np.einsum("bi,bj->bij", a, b).reshape(4, -1), rtol=1e-6)
     zero_one = _with_one(np.zeros((4, DIMS["image"])))  # [0; 1] x [z_text; 1]
-    np.testing.assert_allclose(np_(layer({"text": x["text"]})),
-                               np.einsum("bi,bj->bij", zero_one, b).reshape(4, -1), rtol=1e-6)
+    np.testing.assert_allclose(
+        np_(layer({"text": x["text"]})),
+        np.einsum("bi,bj->bij", zero_one, b).reshape(4, -1),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("dims", [(3, 4), (3, 4, 5), (2, 2, 2, 2)])
@@ -291,8 +298,10 @@ def test_low_rank_with_rank_one_equals_product_of_projections(present):
     layer(x)
     out = np_(layer({n: x[n] for n in present}))
     # a missing modality's z is zeros: only its factor's last row (the 1's) is left
-    terms = [_with_one(x[n] if n in present else np.zeros_like(x[n])) @ np_(f)[0]
-             for n, f in zip(layer.modalities, layer.factors)]
+    terms = [
+        _with_one(x[n] if n in present else np.zeros_like(x[n])) @ np_(f)[0]
+        for n, f in zip(layer.modalities, layer.factors)
+    ]
     want = terms[0] * terms[1] * np_(layer.rank_weights)[0] + np_(layer.bias)
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
 
@@ -309,11 +318,15 @@ def _attention_by_hand(layer, x, present):
     """Project, add the modality embedding, attend over the present keys, normalise, average."""
     names = layer.modalities
     z = [x[n] if n in present else np.zeros_like(x[n]) for n in names]
-    tokens = np.stack([v @ np_(p.kernel) + np_(p.bias) for v, p in zip(z, layer.projections)],
-                      axis=1) + np_(layer.modality_embedding)[None]
+    tokens = (
+        np.stack([v @ np_(p.kernel) + np_(p.bias) for v, p in zip(z, layer.projections)], axis=1)
+        + np_(layer.modality_embedding)[None]
+    )
     att = layer.attention
-    q, k, v = (np.einsum("bnd,dhk->bnhk", tokens, np_(d.kernel)) + np_(d.bias)
-               for d in (att._query_dense, att._key_dense, att._value_dense))
+    q, k, v = (
+        np.einsum("bnd,dhk->bnhk", tokens, np_(d.kernel)) + np_(d.bias)
+        for d in (att._query_dense, att._key_dense, att._value_dense)
+    )
     scores = np.einsum("bqhk,bKhk->bhqK", q, k) / np.sqrt(q.shape[-1])
     keep = np.array([n in present for n in names])
     weights = _softmax(np.where(keep[None, None, None, :], scores, -np.inf))
@@ -356,8 +369,7 @@ P_B = np.array([0.2, 0.2, 0.6])
 
 def _fixed_late(rule):
     """Late fusion whose heads ignore their input: modality a predicts P_A, b predicts P_B."""
-    layer = fusion.LateFusion(VectorDecoder(3, hidden=(), output_activation="softmax"),
-                              rule=rule)
+    layer = fusion.LateFusion(VectorDecoder(3, hidden=(), output_activation="softmax"), rule=rule)
     x = vectors(("image", "text"), batch=3)
     x = {"a": x["image"][:, :4], "b": x["text"]}
     layer(x)
@@ -367,18 +379,24 @@ def _fixed_late(rule):
     return layer, x
 
 
-@pytest.mark.parametrize("rule, both", [
-    ("mean", np.array([0.35, 0.25, 0.4])),  # the average of P_A and P_B
-    ("product", np.array([0.1, 0.06, 0.12]) / 0.28),  # P_A * P_B, normalised
-])
+@pytest.mark.parametrize(
+    "rule, both",
+    [
+        ("mean", np.array([0.35, 0.25, 0.4])),  # the average of P_A and P_B
+        ("product", np.array([0.1, 0.06, 0.12]) / 0.28),  # P_A * P_B, normalised
+    ],
+)
 def test_late_fusion_rules_on_a_hand_computed_case(rule, both):
     layer, x = _fixed_late(rule)
     assert layer.modalities == ["a", "b"]
     np.testing.assert_allclose(np_(layer(x)), np.tile(both, (3, 1)), rtol=1e-5)
     # a missing modality leaves the rule; with none present the prediction is uniform
     np.testing.assert_allclose(np_(layer({"a": x["a"]})), np.tile(P_A, (3, 1)), rtol=1e-5)
-    out = np_(layer(x, presence={"a": np.array([1, 0, 0], "float32"),
-                                 "b": np.array([1, 1, 0], "float32")}))
+    out = np_(
+        layer(
+            x, presence={"a": np.array([1, 0, 0], "float32"), "b": np.array([1, 1, 0], "float32")}
+        )
+    )
     np.testing.assert_allclose(out, [both, P_B, np.full(3, 1 / 3)], rtol=1e-5)
 
 

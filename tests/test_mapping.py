@@ -21,6 +21,7 @@ def _unit(x):
 
 # --- contrastive loss -------------------------------------------------------
 
+
 def test_contrastive_loss_is_near_zero_for_matching_pairs_at_low_temperature():
     a = np.eye(6, dtype="float32")
     assert float(contrastive_loss(a, a, 0.01)) < 1e-6
@@ -57,6 +58,7 @@ def test_contrastive_loss_rejects_a_temperature_that_is_not_positive(temperature
 
 # --- retrieval metrics --------------------------------------------------------
 
+
 def test_recall_and_median_rank_on_crafted_embeddings():
     gallery = np.eye(4)
     # query 0 and 1 point exactly at their match; query 2 is closest to item 3,
@@ -74,8 +76,9 @@ def test_recall_with_k_larger_than_the_gallery_raises():
         recall_at_k(np.eye(4), np.eye(4), 5)
 
 
-@pytest.mark.parametrize("metric", [retrieval_ranks, median_rank,
-                                    lambda q, g: recall_at_k(q, g, 1)])
+@pytest.mark.parametrize(
+    "metric", [retrieval_ranks, median_rank, lambda q, g: recall_at_k(q, g, 1)]
+)
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_retrieval_metrics_reject_nan_and_infinite_embeddings(metric, bad):
     queries = np.eye(4)
@@ -87,6 +90,7 @@ def test_retrieval_metrics_reject_nan_and_infinite_embeddings(metric, bad):
 
 
 # --- linear probe and CCA -----------------------------------------------------
+
 
 def test_linear_probe_reads_a_linear_label():
     rng = np.random.default_rng(0)
@@ -106,7 +110,8 @@ def test_cca_recovers_a_shared_signal():
     zx, zy = model.transform_x(x), model.transform_y(y)
     assert zx.shape == zy.shape == (500, 2)
     assert abs(np.corrcoef(zx[:, 0], zy[:, 0])[0, 1]) == pytest.approx(
-        model.correlations[0], abs=1e-3)
+        model.correlations[0], abs=1e-3
+    )
     with pytest.raises(ValueError, match="n_components"):
         cca(x, y, n_components=5)
     with pytest.raises(ValueError, match="same n"):
@@ -114,6 +119,7 @@ def test_cca_recovers_a_shared_signal():
 
 
 # --- two-view digits ------------------------------------------------------------
+
 
 def test_two_view_digits_construction():
     from sklearn.datasets import load_digits
@@ -142,14 +148,16 @@ def test_two_view_digits_construction():
 
 def test_rotation_by_zero_degrees_keeps_the_image():
     train, _, _ = two_view_digits(seed=0, max_angle=0.0, noise=0.0)
-    from crossmodal.datasets.digits import _upsample
     from sklearn.datasets import load_digits
+
+    from crossmodal.datasets.digits import _upsample
 
     originals = _upsample(load_digits().images[train["index"]].astype(float), 16)
     assert np.allclose(train["view1"], originals.reshape(len(originals), -1), atol=1e-5)
 
 
 # --- models -----------------------------------------------------------------------
+
 
 def _pairs(n=96, seed=0):
     rng = np.random.default_rng(seed)
@@ -159,9 +167,12 @@ def _pairs(n=96, seed=0):
 
 
 def _dual(temperature=0.07, learn_temperature=True):
-    return DualEncoder({"a": VectorEncoder(8, hidden=(16,)), "b": VectorEncoder(8, hidden=(16,))},
-                       projection_dim=4, temperature=temperature,
-                       learn_temperature=learn_temperature)
+    return DualEncoder(
+        {"a": VectorEncoder(8, hidden=(16,)), "b": VectorEncoder(8, hidden=(16,))},
+        projection_dim=4,
+        temperature=temperature,
+        learn_temperature=learn_temperature,
+    )
 
 
 def test_dual_encoder_embeddings_are_unit_vectors_and_loss_decreases():
@@ -245,8 +256,9 @@ def test_dual_encoder_loss_is_the_mean_over_modality_pairs():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = {name: rng.normal(size=(8, 5)).astype("float32") for name in "abc"}
-    model = DualEncoder({name: VectorEncoder(4, hidden=(8,)) for name in "abc"},
-                        projection_dim=3, temperature=0.5)
+    model = DualEncoder(
+        {name: VectorEncoder(4, hidden=(8,)) for name in "abc"}, projection_dim=3, temperature=0.5
+    )
     out = {k: keras.ops.convert_to_numpy(v).astype("float64") for k, v in model(x).items()}
     pairs = [("a", "b"), ("a", "c"), ("b", "c")]
     want = np.mean([_info_nce(out[p], out[q], 0.5) for p, q in pairs])
@@ -257,8 +269,12 @@ def test_dual_encoder_loss_is_the_mean_over_modality_pairs():
 
 
 def _mapper(**kwargs):
-    return CrossModalMapper({"a": VectorEncoder(16, hidden=(32,))},
-                            {"b": VectorDecoder(6, hidden=(32,))}, latent_dim=8, **kwargs)
+    return CrossModalMapper(
+        {"a": VectorEncoder(16, hidden=(32,))},
+        {"b": VectorDecoder(6, hidden=(32,))},
+        latent_dim=8,
+        **kwargs,
+    )
 
 
 def test_mapper_trains_and_round_trips(tmp_path):
@@ -272,24 +288,31 @@ def test_mapper_trains_and_round_trips(tmp_path):
     assert history[-1] < 0.5 * history[0]
     model.save(tmp_path / "mapper.keras")
     loaded = keras.saving.load_model(tmp_path / "mapper.keras", safe_mode=True)
-    np.testing.assert_array_equal(loaded.predict({"a": a}, verbose=0)["b"],
-                                  model.predict({"a": a}, verbose=0)["b"])
+    np.testing.assert_array_equal(
+        loaded.predict({"a": a}, verbose=0)["b"], model.predict({"a": a}, verbose=0)["b"]
+    )
 
 
 def test_mapper_maps_several_sources_to_several_targets():
     keras.utils.set_random_seed(0)
     a, b = _pairs(16)
-    model = CrossModalMapper({"a": VectorEncoder(4), "b": VectorEncoder(4)},
-                             {"x": VectorDecoder(3), "y": VectorDecoder(2)},
-                             fusion="mean", latent_dim=5)
+    model = CrossModalMapper(
+        {"a": VectorEncoder(4), "b": VectorEncoder(4)},
+        {"x": VectorDecoder(3), "y": VectorDecoder(2)},
+        fusion="mean",
+        latent_dim=5,
+    )
     out = model({"a": a, "b": b})
     assert {k: tuple(v.shape) for k, v in out.items()} == {"x": (16, 3), "y": (16, 2)}
     assert model.compute_output_shape({"a": (None, 10), "b": (None, 6)}) == {
-        "x": (None, 3), "y": (None, 2)}
+        "x": (None, 3),
+        "y": (None, 2),
+    }
     latent = model.encode({"b": b})  # any subset of the sources
     decoded = model.decode(latent)
-    np.testing.assert_allclose(np.asarray(decoded["y"]), np.asarray(model({"b": b})["y"]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(decoded["y"]), np.asarray(model({"b": b})["y"]), atol=1e-6
+    )
 
 
 def test_mapper_rejects_bad_input():

@@ -1,10 +1,10 @@
 """Examples that lack a modality: EmptyAsMissing (crossmodal.dropout)."""
 
+import keras
 import numpy as np
 import pytest
 
 import crossmodal  # noqa: F401  (sets the Keras backend)
-import keras
 from crossmodal import runtime
 from crossmodal.decoders import VectorDecoder
 from crossmodal.dropout import EmptyAsMissing
@@ -23,9 +23,13 @@ def _data(n=8, seed=0):
 def _network(fusion="gated"):
     runtime.seed_everything(0)
     return FusionNetwork(
-        {"image": ImageEncoder(4, filters=(4,)),
-         "caption": EmptyAsMissing(TokenEncoder(9, 4, units=4))},
-        fusion, VectorDecoder(3, hidden=(4,), output_activation="softmax"))
+        {
+            "image": ImageEncoder(4, filters=(4,)),
+            "caption": EmptyAsMissing(TokenEncoder(9, 4, units=4)),
+        },
+        fusion,
+        VectorDecoder(3, hidden=(4,), output_activation="softmax"),
+    )
 
 
 def test_call_is_the_encoders_own():
@@ -48,8 +52,9 @@ def test_presence_is_zero_exactly_where_the_input_is_all_zeros():
     assert keras.backend.standardize_dtype(presence.dtype) == "float32"
     np.testing.assert_array_equal(np.asarray(presence), [1.0, 0.0, 1.0, 1.0])
     tokens = _data()["caption"]
-    np.testing.assert_array_equal(np.asarray(EmptyAsMissing(TokenEncoder(9, 4)).presence(tokens)),
-                                  [0, 1, 0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(
+        np.asarray(EmptyAsMissing(TokenEncoder(9, 4)).presence(tokens)), [0, 1, 0, 1, 0, 1, 0, 1]
+    )
 
 
 def test_only_the_input_decides_not_a_zero_code():
@@ -87,8 +92,9 @@ def test_trains_with_fit_and_round_trips(tmp_path):
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert isinstance(loaded.encoders["caption"], EmptyAsMissing)
-    np.testing.assert_allclose(np.asarray(loaded(data)["label"]),
-                               np.asarray(model(data)["label"]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(loaded(data)["label"]), np.asarray(model(data)["label"]), atol=1e-6
+    )
 
 
 def test_rejects_a_non_layer():

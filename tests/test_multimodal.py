@@ -20,8 +20,10 @@ def _seed():
 
 def _vectors(n=4, seed=0):
     rng = np.random.default_rng(seed)
-    return {"image": rng.normal(size=(n, 5)).astype("float32"),
-            "text": rng.normal(size=(n, 2)).astype("float32")}
+    return {
+        "image": rng.normal(size=(n, 5)).astype("float32"),
+        "text": rng.normal(size=(n, 2)).astype("float32"),
+    }
 
 
 def _encoder(**kwargs):
@@ -62,14 +64,20 @@ def test_encoder_needs_every_modality_to_build():
         _encoder()({"image": _vectors()["image"]})
 
 
-@pytest.mark.parametrize("inputs, error, match", [
-    (lambda x: {**x, "audio": x["text"]}, ValueError, "unknown modality 'audio'"),
-    (lambda x: {"image": x["image"], "text": x["text"][:2]}, ValueError, "batch sizes differ"),
-    (lambda x: {"image": x["image"][:, :3], "text": x["text"]}, ValueError,
-     r"modality 'image' was built for shape \(batch, 5\)"),
-    (lambda x: {}, ValueError, "empty dict"),
-    (lambda x: x["image"], TypeError, "dict"),
-])
+@pytest.mark.parametrize(
+    "inputs, error, match",
+    [
+        (lambda x: {**x, "audio": x["text"]}, ValueError, "unknown modality 'audio'"),
+        (lambda x: {"image": x["image"], "text": x["text"][:2]}, ValueError, "batch sizes differ"),
+        (
+            lambda x: {"image": x["image"][:, :3], "text": x["text"]},
+            ValueError,
+            r"modality 'image' was built for shape \(batch, 5\)",
+        ),
+        (lambda x: {}, ValueError, "empty dict"),
+        (lambda x: x["image"], TypeError, "dict"),
+    ],
+)
 def test_encoder_errors_name_the_modality(inputs, error, match):
     encoder = _encoder()
     x = _vectors()
@@ -84,13 +92,16 @@ def test_an_encoder_that_cannot_build_is_named():
         encoder.build({"image": (None, None, None, 3), "text": (None, 2)})
 
 
-@pytest.mark.parametrize("make, error, match", [
-    (lambda: MultimodalEncoder([VectorEncoder(3)]), TypeError, "dict"),
-    (lambda: MultimodalEncoder({}), ValueError, "at least 1 modality"),
-    (lambda: MultimodalEncoder({"text": lambda x: x}), TypeError, r"encoders\['text'\]"),
-    (lambda: _encoder(fusion="sum"), ValueError, "unknown fusion"),
-    (lambda: _encoder(modality_dropout=0.5), TypeError, "ModalityDropout"),
-])
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: MultimodalEncoder([VectorEncoder(3)]), TypeError, "dict"),
+        (lambda: MultimodalEncoder({}), ValueError, "at least 1 modality"),
+        (lambda: MultimodalEncoder({"text": lambda x: x}), TypeError, r"encoders\['text'\]"),
+        (lambda: _encoder(fusion="sum"), ValueError, "unknown fusion"),
+        (lambda: _encoder(modality_dropout=0.5), TypeError, "ModalityDropout"),
+    ],
+)
 def test_encoder_construction_checks(make, error, match):
     with pytest.raises(error, match=match):
         make()
@@ -126,13 +137,16 @@ def _network(kind="gated"):
 def _labelled(n=64, seed=0):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 5, n)
-    x = {"image": (np.eye(5)[y] + rng.normal(0, 0.3, (n, 5))).astype("float32"),
-         "text": rng.normal(size=(n, 2)).astype("float32")}
+    x = {
+        "image": (np.eye(5)[y] + rng.normal(0, 0.3, (n, 5))).astype("float32"),
+        "text": rng.normal(size=(n, 2)).astype("float32"),
+    }
     return x, y
 
 
-@pytest.mark.parametrize("kind", ["gated", "attention", "low_rank", "late_mean", "late_product",
-                                  "dropout"])
+@pytest.mark.parametrize(
+    "kind", ["gated", "attention", "low_rank", "late_mean", "late_product", "dropout"]
+)
 def test_network_trains_works_from_subsets_and_round_trips(kind, tmp_path):
     model = _network(kind)
     model.compile(keras.optimizers.Adam(0.02), loss={"label": "sparse_categorical_crossentropy"})
@@ -146,13 +160,20 @@ def test_network_trains_works_from_subsets_and_round_trips(kind, tmp_path):
     model.save(tmp_path / "net.keras")
     loaded = keras.saving.load_model(tmp_path / "net.keras", safe_mode=True)
     for subset in ({"image": x["image"]}, x):
-        np.testing.assert_allclose(loaded.predict(subset, verbose=0)["label"],
-                                   model.predict(subset, verbose=0)["label"], atol=1e-6)
+        np.testing.assert_allclose(
+            loaded.predict(subset, verbose=0)["label"],
+            model.predict(subset, verbose=0)["label"],
+            atol=1e-6,
+        )
 
 
 def test_network_exposes_its_encoder_and_encodes_to_the_fused_vector():
-    model = FusionNetwork({"image": VectorEncoder(4), "text": VectorEncoder(3)}, "concat",
-                          VectorDecoder(2), output_name="answer")
+    model = FusionNetwork(
+        {"image": VectorEncoder(4), "text": VectorEncoder(3)},
+        "concat",
+        VectorDecoder(2),
+        output_name="answer",
+    )
     x, _ = _labelled(8)
     assert isinstance(model.encoder, MultimodalEncoder)
     assert model.modalities == ["image", "text"] and model.fusion is model.encoder.fusion
@@ -162,8 +183,7 @@ def test_network_exposes_its_encoder_and_encodes_to_the_fused_vector():
     np.testing.assert_allclose(fused, np.asarray(model.encoder(x)), atol=1e-6)
     out = model(x)
     assert list(out) == ["answer"]
-    np.testing.assert_allclose(np.asarray(out["answer"]), np.asarray(model.head(fused)),
-                               atol=1e-6)
+    np.testing.assert_allclose(np.asarray(out["answer"]), np.asarray(model.head(fused)), atol=1e-6)
 
 
 def test_network_rejects_bad_input():
@@ -183,13 +203,17 @@ def test_network_rejects_bad_input():
 
 
 def test_fit_and_predict_check_the_arrays_first():
-    model = FusionNetwork({"image": ImageEncoder(4, filters=(2,)),
-                           "caption": TokenEncoder(10, 4, units=4)},
-                          "concat", VectorDecoder(3, output_activation="softmax"))
+    model = FusionNetwork(
+        {"image": ImageEncoder(4, filters=(2,)), "caption": TokenEncoder(10, 4, units=4)},
+        "concat",
+        VectorDecoder(3, output_activation="softmax"),
+    )
     model.compile("adam", loss={"label": "sparse_categorical_crossentropy"})
     rng = np.random.default_rng(0)
-    x = {"image": rng.random((6, 8, 8, 3)).astype("float32"),
-         "caption": rng.integers(0, 10, (6, 4)).astype("int32")}
+    x = {
+        "image": rng.random((6, 8, 8, 3)).astype("float32"),
+        "caption": rng.integers(0, 10, (6, 4)).astype("int32"),
+    }
     with pytest.raises(ValueError, match="targets must have as many examples"):
         model.fit(x, {"label": np.zeros(5, int)}, verbose=0)
     with pytest.raises(ValueError, match="unknown modality 'audio'"):
@@ -197,5 +221,6 @@ def test_fit_and_predict_check_the_arrays_first():
     with pytest.raises(ValueError, match=r"'caption'.*\[0, 10\)"):
         model.predict({**x, "caption": x["caption"] + 10}, verbose=0)
     with pytest.raises(TypeError, match="'caption'.*integer token ids"):
-        model.evaluate({**x, "caption": x["caption"].astype("float32")},
-                       {"label": np.zeros(6, int)}, verbose=0)
+        model.evaluate(
+            {**x, "caption": x["caption"].astype("float32")}, {"label": np.zeros(6, int)}, verbose=0
+        )

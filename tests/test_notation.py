@@ -30,7 +30,9 @@ def mathematics(path):
     cells = json.loads(path.read_text())["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     spans = re.findall(r"\$\$(.+?)\$\$", text, re.S)
-    spans += re.findall(r"(?<!\$)\$([^$\n]+?)\$(?!\$)", re.sub(r"\$\$.+?\$\$", "", text, flags=re.S))
+    spans += re.findall(
+        r"(?<!\$)\$([^$\n]+?)\$(?!\$)", re.sub(r"\$\$.+?\$\$", "", text, flags=re.S)
+    )
     spans += re.findall(r"```\{math\}[^\n]*\n(.*?)```", text, re.S)
     return [WORDS.sub("", span) for span in spans]
 
@@ -57,6 +59,12 @@ def test_chapter_links_the_notation_page(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_mathematics_uses_no_retired_symbol(path):
-    found = sorted({(symbol, span.strip()[:60]) for span in mathematics(path)
-                    for symbol in retired_symbols() if pattern(symbol).search(span)})
+    found = sorted(
+        {
+            (symbol, span.strip()[:60])
+            for span in mathematics(path)
+            for symbol in retired_symbols()
+            if pattern(symbol).search(span)
+        }
+    )
     assert not found, found

@@ -106,14 +106,27 @@ def _source_setup(tmp_path, **env):
     (tmp_path / "scripts" / "setup.sh").write_text((ROOT / "scripts" / "setup.sh").read_text())
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "standin"\nversion = "0"\n[project.optional-dependencies]\ndev = []\n'
-        '[tool.setuptools]\npy-modules = []\n')
+        "[tool.setuptools]\npy-modules = []\n"
+    )
     (tmp_path / "constraints.txt").write_text("")
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("VIRTUAL_ENV", "CROSSMODAL_VENV", "CROSSMODAL_EXTRAS")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "CROSSMODAL_VENV", "CROSSMODAL_EXTRAS")
+    }
     environment.update(env)
-    return subprocess.run(["bash", "-c", "source scripts/setup.sh && python -c "
-                           "'import sys; print(sys.prefix, *sys.version_info[:2])'"],
-                          cwd=tmp_path, env=environment, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            "bash",
+            "-c",
+            "source scripts/setup.sh && python -c "
+            "'import sys; print(sys.prefix, *sys.version_info[:2])'",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_setup_sh_remakes_a_foreign_environment_and_installs_once(tmp_path):

@@ -6,23 +6,33 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from test_shapes import _expected_answer
 
 from crossmodal.datasets import (
-    ANSWERS, COLOURS, QUESTION_CODE_SIZE, QUESTION_TYPES, RELATIONAL, answer_ids,
-    ask_questions, caption_vectorizer, make_scenes, question_code,
+    ANSWERS,
+    COLOURS,
+    QUESTION_CODE_SIZE,
+    QUESTION_TYPES,
+    RELATIONAL,
+    answer_ids,
+    ask_questions,
+    caption_vectorizer,
+    make_scenes,
+    question_code,
 )
 from crossmodal.encoders import TokenEncoder, VectorEncoder
 from crossmodal.exercises import check_film
 from crossmodal.fusion import FiLM, FiLMFusion, RelationFusion, add_global_average, pool_positions
 from crossmodal.models import FusionNetwork
 from crossmodal.models.reasoning import (
-    concat_network, film_network, question_only, relation_network,
+    concat_network,
+    film_network,
+    question_only,
+    relation_network,
 )
-from test_shapes import _expected_answer
 
 COLOUR_NAMES = tuple(COLOURS)
-WORLD = {"min_objects": 4, "max_objects": 6, "shapes": ("circle", "square"),
-         "sizes": ("small",)}
+WORLD = {"min_objects": 4, "max_objects": 6, "shapes": ("circle", "square"), "sizes": ("small",)}
 BUILDERS = (question_only, concat_network, film_network, relation_network)
 NAMES = [b.__name__ for b in BUILDERS]
 
@@ -45,14 +55,16 @@ def _target(question, i, scene):
 def test_every_answer_of_many_object_scenes_is_right(scenes, asked):
     scene = scenes["scene"]
     assert set(scene["n_objects"]) == {4, 5, 6}
-    for question, answer, kind, i in zip(asked["question"], asked["answer"],
-                                         asked["question_type"], asked["scene_index"]):
+    for question, answer, kind, i in zip(
+        asked["question"], asked["answer"], asked["question_type"], asked["scene_index"]
+    ):
         target = _target(question, i, scene)
         assert answer == _expected_answer(kind, target, scene, i), (i, question)
     assert set(asked["question_type"]) == set(QUESTION_TYPES)
     # make_scenes' own question is answered by the same rules
-    for i, (question, answer, kind) in enumerate(zip(
-            scenes["question"], scenes["answer"], scenes["question_type"])):
+    for i, (question, answer, kind) in enumerate(
+        zip(scenes["question"], scenes["answer"], scenes["question_type"])
+    ):
         assert answer == _expected_answer(kind, _target(question, i, scene), scene, i)
 
 
@@ -74,10 +86,11 @@ def test_question_code_matches_the_question_text(scenes, asked):
         assert np.all(code.sum(axis=1) == 2.0) and set(np.unique(code)) == {0.0, 1.0}
         for question, kind, row in zip(data["question"], data["question_type"], code):
             colour = next(w for w in question.split() if w in COLOURS)
-            assert COLOUR_NAMES[np.argmax(row[:len(COLOURS)])] == colour
-            assert QUESTION_TYPES[np.argmax(row[len(COLOURS):])] == kind
-    np.testing.assert_array_equal(question_code(["count"], ["green"])[0],
-                                  np.eye(12, dtype=np.float32)[[1, 11]].sum(axis=0))
+            assert COLOUR_NAMES[np.argmax(row[: len(COLOURS)])] == colour
+            assert QUESTION_TYPES[np.argmax(row[len(COLOURS) :])] == kind
+    np.testing.assert_array_equal(
+        question_code(["count"], ["green"])[0], np.eye(12, dtype=np.float32)[[1, 11]].sum(axis=0)
+    )
 
 
 TOLERANCE = 0.05  # every answer's share within 5 points of uniform
@@ -113,14 +126,18 @@ def test_answers_are_balanced_per_question_type():
 
 def _inputs(n=6, tokens=False, image=True):
     data = make_scenes(n, seed=1, **WORLD)
-    question = (np.asarray(caption_vectorizer(12)(data["question"])) if tokens
-                else data["question_code"])
+    question = (
+        np.asarray(caption_vectorizer(12)(data["question"])) if tokens else data["question_code"]
+    )
     return {"image": data["image"], "question": question} if image else {"question": question}
 
 
 def _encoder(tokens):
-    return (TokenEncoder(caption_vectorizer(12).vocabulary_size(), 16, units=16) if tokens
-            else VectorEncoder(16, hidden=(16,)))
+    return (
+        TokenEncoder(caption_vectorizer(12).vocabulary_size(), 16, units=16)
+        if tokens
+        else VectorEncoder(16, hidden=(16,))
+    )
 
 
 def _small(build, tokens=False):
@@ -171,8 +188,7 @@ def test_relation_network_pairs_every_cell_with_every_cell():
     model(inputs)
     relations = model.fusion.relations(_codes(model, inputs))
     assert tuple(relations.shape) == (6, 16, 16, 16)  # three poolings: 32x32 -> 4x4 cells
-    wide = relation_network(VectorEncoder(8), len(ANSWERS), stem=(8, 8), relation=(8,),
-                            hidden=(8,))
+    wide = relation_network(VectorEncoder(8), len(ANSWERS), stem=(8, 8), relation=(8,), hidden=(8,))
     wide(inputs)
     assert tuple(wide.fusion.relations(_codes(wide, inputs)).shape) == (6, 64, 64, 8)
 
@@ -211,16 +227,17 @@ def test_film_with_zero_parameters_is_the_identity():
     film.project.bias.assign(bias)
     gamma, beta = np.split(condition @ kernel + bias, 2, axis=-1)
     want = features * (1 + gamma[:, None, None, :]) + beta[:, None, None, :]
-    np.testing.assert_allclose(np.asarray(film(features, condition)), want, rtol=1e-4,
-                               atol=1e-4)
+    np.testing.assert_allclose(np.asarray(film(features, condition)), want, rtol=1e-4, atol=1e-4)
 
 
 def _film_pair():
     """FiLMFusion with and without modulation, sharing their convolutions and normalisations."""
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x = {"image": rng.random((3, 16, 16, 5)).astype("float32"),
-         "question": rng.normal(size=(3, 4)).astype("float32")}
+    x = {
+        "image": rng.random((3, 16, 16, 5)).astype("float32"),
+        "question": rng.normal(size=(3, 4)).astype("float32"),
+    }
     modulated, plain = FiLMFusion((4, 4), cells=8), FiLMFusion((4, 4), cells=8, modulate=False)
     modulated(x)
     plain(x)
@@ -242,10 +259,14 @@ def test_film_fusion_with_modulate_false_equals_no_modulation():
     film.project.bias.assign(np.repeat([10.0, 0.0], channels).astype("float32"))
     assert not np.allclose(np.asarray(plain(x)), np.asarray(modulated(x)), atol=1e-3)
     other = {**x, "question": x["question"][::-1]}
-    np.testing.assert_allclose(np.asarray(plain.feature_maps(other)[0]),
-                               np.asarray(plain.feature_maps(x)[0]), atol=1e-6)
-    assert not np.allclose(np.asarray(modulated.feature_maps(other)[0]),
-                           np.asarray(modulated.feature_maps(x)[0]), atol=1e-3)
+    np.testing.assert_allclose(
+        np.asarray(plain.feature_maps(other)[0]), np.asarray(plain.feature_maps(x)[0]), atol=1e-6
+    )
+    assert not np.allclose(
+        np.asarray(modulated.feature_maps(other)[0]),
+        np.asarray(modulated.feature_maps(x)[0]),
+        atol=1e-3,
+    )
 
 
 def test_film_fusion_pools_to_cells_and_concatenates_the_question():
@@ -253,12 +274,16 @@ def test_film_fusion_pools_to_cells_and_concatenates_the_question():
     maps, question = plain.feature_maps(x)
     assert tuple(maps.shape) == (3, 8, 8, 4)  # one pooling: 16x16 -> 8x8 cells
     assert plain.compute_output_shape({"image": (3, 16, 16, 5), "question": (3, 4)}) == (3, 12)
-    np.testing.assert_allclose(np.asarray(plain(x)), np.concatenate(
-        [np.asarray(pool_positions(maps)), x["question"]], axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(plain(x)),
+        np.concatenate([np.asarray(pool_positions(maps)), x["question"]], axis=1),
+        atol=1e-6,
+    )
     # with no blocks: only pooling of the input map and concatenation
     bare = np.asarray(FiLMFusion(())(x))
-    want = np.concatenate([x["image"].mean(axis=(1, 2)), x["image"].max(axis=(1, 2)),
-                           x["question"]], axis=1)
+    want = np.concatenate(
+        [x["image"].mean(axis=(1, 2)), x["image"].max(axis=(1, 2)), x["question"]], axis=1
+    )
     np.testing.assert_allclose(bare, want, atol=1e-6)
 
 
@@ -294,10 +319,12 @@ def test_recorded_models_still_load_and_answer_as_trained(path):
     model = keras.saving.load_model(path)  # safe mode
     data = make_scenes(300, seed=11, **WORLD)
     tokens = "tokens" in path.name
-    question = (np.asarray(caption_vectorizer(12)(data["question"])) if tokens
-                else data["question_code"])
-    said = np.asarray(model.predict({"image": data["image"], "question": question},
-                                    verbose=0)["answer"]).argmax(axis=-1)
+    question = (
+        np.asarray(caption_vectorizer(12)(data["question"])) if tokens else data["question_code"]
+    )
+    said = np.asarray(
+        model.predict({"image": data["image"], "question": question}, verbose=0)["answer"]
+    ).argmax(axis=-1)
     right = said == answer_ids(data["answer"])
     relational = np.isin(data["question_type"], RELATIONAL)
     assert right[~relational].mean() > 0.55, path.name  # an untrained model: about 0.2
@@ -331,8 +358,10 @@ def test_training_lowers_the_loss():
     inputs = {"image": data["image"], "question": data["question_code"]}
     targets = {"answer": answer_ids(data["answer"])}
     model, _ = _small(film_network)
-    model.compile(optimizer=keras.optimizers.Adam(4e-3, clipnorm=1.0),
-                  loss={"answer": "sparse_categorical_crossentropy"})
+    model.compile(
+        optimizer=keras.optimizers.Adam(4e-3, clipnorm=1.0),
+        loss={"answer": "sparse_categorical_crossentropy"},
+    )
     history = model.fit(inputs, targets, batch_size=64, epochs=4, verbose=0).history["loss"]
     assert history[-1] < history[0], history
 

@@ -48,8 +48,12 @@ def test_recorded_models_load_in_safe_mode_and_answer():
     from crossmodal.datasets import answer_ids, ask_questions, make_scenes
 
     # the world of "Cross-modal reasoning", on scenes none of the models was trained on
-    world = {"min_objects": 4, "max_objects": 6, "shapes": ("circle", "square"),
-             "sizes": ("small",)}
+    world = {
+        "min_objects": 4,
+        "max_objects": 6,
+        "shapes": ("circle", "square"),
+        "sizes": ("small",),
+    }
     scenes = make_scenes(60, seed=12345, **world)
     asked = ask_questions(scenes, seed=12346, shapes=world["shapes"], balance=True)
     inputs = {"image": scenes["image"][asked["scene_index"]], "question": asked["question_code"]}

@@ -60,8 +60,13 @@ DETERMINISM = textwrap.dedent("""
 
 def test_op_determinism_is_switched_on_only_when_asked():
     pytest.importorskip("tensorflow")
-    result = subprocess.run([sys.executable, "-c", DETERMINISM], capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+    result = subprocess.run(
+        [sys.executable, "-c", DETERMINISM],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split()[-2:] == ["False", "True"]
 
@@ -132,8 +137,9 @@ def _recall_at_1_by_hand(queries, gallery):
 
 
 def test_reference_answers_on_hand_computed_cases():
-    np.testing.assert_array_equal(_counts_by_hand(np.array([[2, 3, 3, 0, 1]]), 5),
-                                  [[0, 0, 1, 2, 0]])
+    np.testing.assert_array_equal(
+        _counts_by_hand(np.array([[2, 3, 3, 0, 1]]), 5), [[0, 0, 1, 2, 0]]
+    )
     eye = np.eye(3)
     assert _recall_at_1_by_hand(eye, eye) == 1.0
     assert _recall_at_1_by_hand(eye * [1, 9, 1], eye[[1, 0, 2]]) == pytest.approx(1 / 3)
@@ -143,14 +149,16 @@ def test_bag_of_words_checker_accepts_right_and_rejects_wrong_answers():
     assert cm.exercises.check_bag_of_words(_counts_by_hand)
     with pytest.raises(AssertionError, match="padding"):
         cm.exercises.check_bag_of_words(
-            lambda t, v: np.eye(v, dtype=np.float32)[t].sum(axis=1))  # counts padding
+            lambda t, v: np.eye(v, dtype=np.float32)[t].sum(axis=1)
+        )  # counts padding
 
 
 def test_recall_checker_accepts_right_and_rejects_wrong_answers():
     assert cm.exercises.check_recall_at_1(_recall_at_1_by_hand)
     with pytest.raises(AssertionError):
         cm.exercises.check_recall_at_1(  # dot product without normalising
-            lambda q, g: float(np.mean(np.argmax(q @ g.T, axis=1) == np.arange(len(q)))))
+            lambda q, g: float(np.mean(np.argmax(q @ g.T, axis=1) == np.arange(len(q))))
+        )
 
 
 def test_mixed_precision_keeps_outputs_in_float32_and_scales_the_loss(mixed_float16):

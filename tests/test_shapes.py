@@ -1,13 +1,26 @@
 """The shapes world: modalities, ground truth, determinism and argument checks."""
 
+import keras
 import numpy as np
 import pytest
 
-import keras
-
 from crossmodal.datasets import (
-    ANSWERS, COLOURS, QUESTION_TYPES, SAMPLING_RATE, SHAPES, SIZES, VOCABULARY, bag_of_words,
-    caption_vectorizer, indexed_dataset, make_scenes, speak, split, stream, subset, to_dataset,
+    ANSWERS,
+    COLOURS,
+    QUESTION_TYPES,
+    SAMPLING_RATE,
+    SHAPES,
+    SIZES,
+    VOCABULARY,
+    bag_of_words,
+    caption_vectorizer,
+    indexed_dataset,
+    make_scenes,
+    speak,
+    split,
+    stream,
+    subset,
+    to_dataset,
 )
 from crossmodal.datasets.shapes import SHAPE_WORDS, SIZE_WORDS
 
@@ -55,8 +68,12 @@ def _mentions(words, table):
 
 
 def test_every_caption_is_true_of_its_scene(scenes):
-    for caption, shape, colour, size in zip(scenes["caption"], scenes["scene"]["shape"],
-                                            scenes["scene"]["colour"], scenes["scene"]["size"]):
+    for caption, shape, colour, size in zip(
+        scenes["caption"],
+        scenes["scene"]["shape"],
+        scenes["scene"]["colour"],
+        scenes["scene"]["size"],
+    ):
         words = caption.split()
         present = shape >= 0
         # parse each object phrase back: every colour word names one object, and the
@@ -70,13 +87,15 @@ def test_every_caption_is_true_of_its_scene(scenes):
 def test_captions_with_word_dropout_stay_true():
     data = make_scenes(300, seed=2, max_objects=3, caption_dropout=0.4)
     full = make_scenes(300, seed=2, max_objects=3)
-    for caption, shape, colour in zip(data["caption"], data["scene"]["shape"],
-                                      data["scene"]["colour"]):
+    for caption, shape, colour in zip(
+        data["caption"], data["scene"]["shape"], data["scene"]["colour"]
+    ):
         words = caption.split()
         assert {w for w in words if w in COLOURS} <= {COLOUR_NAMES[c] for c in colour if c >= 0}
         assert _mentions(words, SHAPE_WORDS) <= {SHAPES[s] for s in shape if s >= 0}
-    shorter = np.mean([len(a.split()) < len(b.split())
-                       for a, b in zip(data["caption"], full["caption"])])
+    shorter = np.mean(
+        [len(a.split()) < len(b.split()) for a, b in zip(data["caption"], full["caption"])]
+    )
     assert shorter > 0.9
 
 
@@ -100,8 +119,9 @@ def _expected_answer(question_type, target, scene, i, image_size=32):
 
 def test_every_answer_is_right(scenes):
     scene = scenes["scene"]
-    for i, (question, answer, kind) in enumerate(zip(
-            scenes["question"], scenes["answer"], scenes["question_type"])):
+    for i, (question, answer, kind) in enumerate(
+        zip(scenes["question"], scenes["answer"], scenes["question_type"])
+    ):
         colour = next(w for w in question.split() if w in COLOURS)
         target = int(np.flatnonzero(scene["colour"][i] == COLOUR_NAMES.index(colour))[0])
         assert answer == _expected_answer(kind, target, scene, i), (i, question)
@@ -128,17 +148,20 @@ def test_audio_length_follows_the_sampling_rate():
     assert speak(np.array(["a red circle"]), seconds=0.5, sampling_rate=4000).shape == (1, 2000)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n": -1}, "non-negative"),
-    ({"n": 5, "shapes": ("hexagon",)}, "shapes must be"),
-    ({"n": 5, "colours": ("purple",)}, "colours must be"),
-    ({"n": 5, "max_objects": 7}, "at most 6"),
-    ({"n": 5, "max_objects": 6}, "do not fit"),
-    ({"n": 5, "min_objects": 3, "max_objects": 2}, "min_objects"),
-    ({"n": 5, "image_noise": -0.1}, "image_noise"),
-    ({"n": 5, "occlusion": 1.5}, "occlusion"),
-    ({"n": 5, "image_size": 8}, "image_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n": -1}, "non-negative"),
+        ({"n": 5, "shapes": ("hexagon",)}, "shapes must be"),
+        ({"n": 5, "colours": ("purple",)}, "colours must be"),
+        ({"n": 5, "max_objects": 7}, "at most 6"),
+        ({"n": 5, "max_objects": 6}, "do not fit"),
+        ({"n": 5, "min_objects": 3, "max_objects": 2}, "min_objects"),
+        ({"n": 5, "image_noise": -0.1}, "image_noise"),
+        ({"n": 5, "occlusion": 1.5}, "occlusion"),
+        ({"n": 5, "image_size": 8}, "image_size"),
+    ],
+)
 def test_bad_arguments_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_scenes(**kwargs)
@@ -174,8 +197,9 @@ def test_tokenizer_by_hand():
     tokenizer = caption_vectorizer(4, vocabulary=("red", "circle", "a"))
     assert tokenizer.get_vocabulary() == ["", "[UNK]", "red", "circle", "a"]
     np.testing.assert_array_equal(tokenizer("A red, CIRCLE! zebra"), [[4, 2, 3, 1]])
-    np.testing.assert_array_equal(tokenizer([b"red red red red red", ""]),
-                                  [[2, 2, 2, 2], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        tokenizer([b"red red red red red", ""]), [[2, 2, 2, 2], [0, 0, 0, 0]]
+    )
     with pytest.raises(ValueError, match="1-D"):
         tokenizer(np.array([["a"]], dtype=object))
     with pytest.raises(TypeError, match="strings"):
@@ -189,12 +213,21 @@ def test_tokenizer_by_hand():
 def test_tokenizer_gives_the_ids_of_text_vectorization():
     pytest.importorskip("tensorflow")
     sentences = list(make_scenes(40, seed=7)["caption"]) + [
-        "A Red, circle!", "zebra red", "", "  two   spaces ", "it's a (big) blue-green box.",
-        " ".join(VOCABULARY[:20])]
+        "A Red, circle!",
+        "zebra red",
+        "",
+        "  two   spaces ",
+        "it's a (big) blue-green box.",
+        " ".join(VOCABULARY[:20]),
+    ]
     tokenizer = caption_vectorizer(12)
     reference = keras.layers.TextVectorization(
-        standardize="lower_and_strip_punctuation", split="whitespace", output_mode="int",
-        output_sequence_length=12, vocabulary=list(VOCABULARY))
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        output_mode="int",
+        output_sequence_length=12,
+        vocabulary=list(VOCABULARY),
+    )
     assert tokenizer.get_vocabulary() == reference.get_vocabulary()
     want = keras.ops.convert_to_numpy(reference(np.array(sentences)))
     np.testing.assert_array_equal(tokenizer(np.array(sentences)), want)
@@ -234,8 +267,9 @@ def test_batches_are_a_py_dataset_with_every_example_once_per_epoch():
 
 def test_batch_order_repeats_per_seed_and_changes_per_epoch():
     def epochs(seed, shuffle=True):
-        ds = to_dataset({"id": np.arange(50)}, np.zeros(50), batch_size=16, seed=seed,
-                        shuffle=shuffle)
+        ds = to_dataset(
+            {"id": np.arange(50)}, np.zeros(50), batch_size=16, seed=seed, shuffle=shuffle
+        )
         first = _epoch(ds)
         ds.on_epoch_end()
         return first, _epoch(ds)
@@ -253,8 +287,9 @@ def test_batch_order_repeats_per_seed_and_changes_per_epoch():
 def test_indexed_batches_gather_the_shared_rows():
     shared = {"image": np.arange(5) * 10}
     index = np.array([4, 0, 2, 2, 1, 3, 0])
-    ds = indexed_dataset(shared, index, {"id": np.arange(7)}, np.arange(7) * 2, batch_size=3,
-                         seed=0)
+    ds = indexed_dataset(
+        shared, index, {"id": np.arange(7)}, np.arange(7) * 2, batch_size=3, seed=0
+    )
     seen = []
     for inputs, targets in ds:
         np.testing.assert_array_equal(inputs["image"], 10 * index[inputs["id"]])
@@ -267,11 +302,14 @@ def test_indexed_batches_gather_the_shared_rows():
         indexed_dataset(shared, np.array([0.0]), {"id": np.arange(1)})
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"batch_size": 0}, ValueError, "batch_size"),
-    ({"batch_size": True}, TypeError, "batch_size"),
-    ({"seed": 1.5}, TypeError, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"batch_size": True}, TypeError, "batch_size"),
+        ({"seed": 1.5}, TypeError, "seed"),
+    ],
+)
 def test_batches_check_their_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         to_dataset({"id": np.arange(4)}, **kwargs)
@@ -309,11 +347,13 @@ def test_stream_generates_in_repeatable_chunks():
     batches = list(ds)
     assert [len(y["label"]) for _, y in batches] == [10, 10, 10, 10, 10]
     labels = np.concatenate([y["label"] for _, y in batches])
-    expected = np.concatenate([make(20, 3)[1]["label"], make(20, 4)[1]["label"],
-                               make(10, 5)[1]["label"]])
+    expected = np.concatenate(
+        [make(20, 3)[1]["label"], make(20, 4)[1]["label"], make(10, 5)[1]["label"]]
+    )
     np.testing.assert_array_equal(np.sort(labels), np.sort(expected))
-    again = np.concatenate([y["label"] for _, y in stream(make, 50, chunk=20, seed=3,
-                                                         batch_size=10)])
+    again = np.concatenate(
+        [y["label"] for _, y in stream(make, 50, chunk=20, seed=3, batch_size=10)]
+    )
     np.testing.assert_array_equal(labels, again)
     with pytest.raises(ValueError, match="multiple of batch_size"):
         stream(make, 50, chunk=20, batch_size=16)

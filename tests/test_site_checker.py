@@ -83,5 +83,8 @@ def test_chapter_pages_come_from_notebook_sources(check_site, tmp_path):
     (sources / "notes.md").write_text("# notes")
     (sources / "faq.md.txt").write_text("# faq")
     assert check_site.chapter_pages(tmp_path) == ["book/intro.html"]
-    assert check_site.source_pages(tmp_path) == ["book/faq.html", "book/intro.html",
-                                                 "book/notes.html"]
+    assert check_site.source_pages(tmp_path) == [
+        "book/faq.html",
+        "book/intro.html",
+        "book/notes.html",
+    ]

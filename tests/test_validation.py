@@ -1,20 +1,31 @@
 """The input checks every layer and model shares (crossmodal.validation)."""
 
+import keras
 import numpy as np
 import pytest
 
 import crossmodal  # noqa: F401  (sets the Keras backend)
-import keras
-from crossmodal.validation import (check_choice, check_int, check_ints, check_layers,
-                                   check_modalities, check_number, check_rank, check_token_ids,
-                                   dtype_name)
+from crossmodal.validation import (
+    check_choice,
+    check_int,
+    check_ints,
+    check_layers,
+    check_modalities,
+    check_number,
+    check_rank,
+    check_token_ids,
+    dtype_name,
+)
 
 
 def test_check_rank_names_the_input_and_its_layout():
     check_rank((None, 4), 2, what="caption", expected="token ids (batch, length)")
     check_rank(np.zeros((2, 3, 4)), 3, what="x", expected="anything")
-    with pytest.raises(ValueError, match=r"'caption': expected token ids \(batch, length\); "
-                                         r"got shape \(2, 3, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"'caption': expected token ids \(batch, length\); "
+        r"got shape \(2, 3, 1\)",
+    ):
         check_rank(np.zeros((2, 3, 1)), 2, what="caption", expected="token ids (batch, length)")
 
 
@@ -51,22 +62,28 @@ def test_number_checks():
     assert check_choice("gru", "cell", ("gru", "lstm")) == "gru"
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: check_int(True, "n"), TypeError, "n must be an integer"),
-    (lambda: check_int(2.0, "n"), TypeError, "n must be an integer"),
-    (lambda: check_int(0, "n"), ValueError, "n must be >= 1; got 0"),
-    (lambda: check_ints(3, "filters"), TypeError, "sequence of integers"),
-    (lambda: check_ints("16", "filters"), TypeError, "sequence of integers"),
-    (lambda: check_ints((4, 0), "filters"), ValueError, r"filters\[1\] must be >= 1"),
-    (lambda: check_number("a", "rate"), TypeError, "rate must be a number"),
-    (lambda: check_number(float("nan"), "rate"), ValueError, "finite"),
-    (lambda: check_number(0.0, "t", above=0.0), ValueError, "t must be > 0.0"),
-    (lambda: check_number(1.0, "p", below=1.0), ValueError, "p must be < 1.0"),
-    (lambda: check_number(2.0, "p", at_most=1.0), ValueError, "p must be <= 1.0"),
-    (lambda: check_number(-1.0, "p", at_least=0.0), ValueError, "p must be >= 0.0"),
-    (lambda: check_choice("rnn", "cell", ("gru", "lstm")), ValueError,
-     r"cell must be one of \['gru', 'lstm'\]; got 'rnn'"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: check_int(True, "n"), TypeError, "n must be an integer"),
+        (lambda: check_int(2.0, "n"), TypeError, "n must be an integer"),
+        (lambda: check_int(0, "n"), ValueError, "n must be >= 1; got 0"),
+        (lambda: check_ints(3, "filters"), TypeError, "sequence of integers"),
+        (lambda: check_ints("16", "filters"), TypeError, "sequence of integers"),
+        (lambda: check_ints((4, 0), "filters"), ValueError, r"filters\[1\] must be >= 1"),
+        (lambda: check_number("a", "rate"), TypeError, "rate must be a number"),
+        (lambda: check_number(float("nan"), "rate"), ValueError, "finite"),
+        (lambda: check_number(0.0, "t", above=0.0), ValueError, "t must be > 0.0"),
+        (lambda: check_number(1.0, "p", below=1.0), ValueError, "p must be < 1.0"),
+        (lambda: check_number(2.0, "p", at_most=1.0), ValueError, "p must be <= 1.0"),
+        (lambda: check_number(-1.0, "p", at_least=0.0), ValueError, "p must be >= 0.0"),
+        (
+            lambda: check_choice("rnn", "cell", ("gru", "lstm")),
+            ValueError,
+            r"cell must be one of \['gru', 'lstm'\]; got 'rnn'",
+        ),
+    ],
+)
 def test_bad_values_raise_with_the_argument_named(call, error, match):
     with pytest.raises(error, match=match):
         call()

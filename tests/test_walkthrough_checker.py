@@ -10,19 +10,25 @@ from crossmodal.exercises import check_fixed_autoencoder
 from crossmodal.models import MultimodalAutoencoder
 
 
-def _builder(image_shape=(32, 32, 3), caption_loss="sparse_categorical_crossentropy",
-             image_loss="mse"):
+def _builder(
+    image_shape=(32, 32, 3), caption_loss="sparse_categorical_crossentropy", image_loss="mse"
+):
     def build(vocabulary_size, sequence_length):
         runtime.seed_everything(0)
         model = MultimodalAutoencoder(
-            {"image": ImageEncoder(8, filters=(4,)),
-             "caption": TokenEncoder(vocabulary_size, 8, units=4, cell="lstm")},
-            {"image": ImageDecoder(image_shape, filters=(4,)),
-             "caption": TokenDecoder(vocabulary_size, sequence_length, hidden=(8,))},
+            {
+                "image": ImageEncoder(8, filters=(4,)),
+                "caption": TokenEncoder(vocabulary_size, 8, units=4, cell="lstm"),
+            },
+            {
+                "image": ImageDecoder(image_shape, filters=(4,)),
+                "caption": TokenDecoder(vocabulary_size, sequence_length, hidden=(8,)),
+            },
             latent_dim=8,
         )
         model.compile("adam", loss={"image": image_loss, "caption": caption_loss})
         return model
+
     return build
 
 
@@ -32,8 +38,10 @@ def test_accepts_the_fixed_model(capsys):
 
 
 def test_accepts_loss_objects():
-    build = _builder(caption_loss=keras.losses.SparseCategoricalCrossentropy(),
-                     image_loss=keras.losses.MeanSquaredError())
+    build = _builder(
+        caption_loss=keras.losses.SparseCategoricalCrossentropy(),
+        image_loss=keras.losses.MeanSquaredError(),
+    )
     assert check_fixed_autoencoder(build) is True
 
 
@@ -57,5 +65,6 @@ def test_rejects_a_single_loss():
         model = _builder()(vocabulary_size, sequence_length)
         model.compile("adam", loss="mse")
         return model
+
     with pytest.raises(AssertionError, match="dict of losses"):
         check_fixed_autoencoder(build)

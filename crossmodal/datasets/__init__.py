@@ -1,7 +1,7 @@
 """Data sets of the course, all made or loaded offline, as dicts of modalities."""
 
-from crossmodal.datasets.digits import two_view_digits
 from crossmodal.datasets.article import load_cifar10, load_imdb, pair_unrelated
+from crossmodal.datasets.digits import two_view_digits
 from crossmodal.datasets.pipeline import indexed_dataset, split, stream, subset, to_dataset
 from crossmodal.datasets.shapes import (
     ANSWERS,

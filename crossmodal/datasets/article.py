@@ -23,8 +23,18 @@ import numpy as np
 
 CIFAR10_ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_HASH = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck")
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 IMDB_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 IMDB_HASH = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
 IMDB_INDEX_FROM = 3  # ids 0-2 are padding, start and out-of-vocabulary, as in Keras
@@ -58,11 +68,18 @@ def load_cifar10(cache_dir=None):
         ``"label"`` ``(n,)`` int64 class ids (names in ``CIFAR10_CLASSES``);
         50,000 training and 10,000 test images for the real data.
     """
-    folder = os.path.join(_datasets_dir(cache_dir), "cifar-10-batches-py-target",
-                          "cifar-10-batches-py")
+    folder = os.path.join(
+        _datasets_dir(cache_dir), "cifar-10-batches-py-target", "cifar-10-batches-py"
+    )
     if not os.path.isdir(folder):
-        _fetch("cifar-10-batches-py-target", "CIFAR-10", cache_dir, origin=CIFAR10_ORIGIN,
-               extract=True, file_hash=CIFAR10_HASH)
+        _fetch(
+            "cifar-10-batches-py-target",
+            "CIFAR-10",
+            cache_dir,
+            origin=CIFAR10_ORIGIN,
+            extract=True,
+            file_hash=CIFAR10_HASH,
+        )
 
     def read(names):
         images, labels = [], []
@@ -93,15 +110,20 @@ def load_imdb(sequence_length=256, num_words=10_000, cache_dir=None):
     data_path = os.path.join(directory, "imdb.npz")
     index_path = os.path.join(directory, "imdb_word_index.json")
     if not os.path.exists(data_path):
-        _fetch("imdb.npz", "IMDB", cache_dir, origin=IMDB_ORIGIN + "imdb.npz",
-               file_hash=IMDB_HASH)
+        _fetch("imdb.npz", "IMDB", cache_dir, origin=IMDB_ORIGIN + "imdb.npz", file_hash=IMDB_HASH)
     if not os.path.exists(index_path):
-        _fetch("imdb_word_index.json", "The IMDB word index", cache_dir,
-               origin=IMDB_ORIGIN + "imdb_word_index.json")
+        _fetch(
+            "imdb_word_index.json",
+            "The IMDB word index",
+            cache_dir,
+            origin=IMDB_ORIGIN + "imdb_word_index.json",
+        )
     with open(index_path) as file:
         words = {2: "[OOV]", **{i + IMDB_INDEX_FROM: w for w, i in json.load(file).items()}}
     with np.load(data_path, allow_pickle=True) as archive:  # Keras' own file format
-        parts = {split: (archive[f"x_{split}"], archive[f"y_{split}"]) for split in ("train", "test")}
+        parts = {
+            split: (archive[f"x_{split}"], archive[f"y_{split}"]) for split in ("train", "test")
+        }
 
     def convert(reviews, labels):
         tokens = np.zeros((len(reviews), sequence_length), np.int32)
@@ -111,8 +133,11 @@ def load_imdb(sequence_length=256, num_words=10_000, cache_dir=None):
             ids = [i if i < num_words else 2 for i in ids]
             tokens[row, : len(ids)] = ids
             texts.append(" ".join(words[i] for i in ids))
-        return {"text": np.array(texts, dtype=object), "tokens": tokens,
-                "label": np.asarray(labels, np.int64)}
+        return {
+            "text": np.array(texts, dtype=object),
+            "tokens": tokens,
+            "label": np.asarray(labels, np.int64),
+        }
 
     return tuple(convert(*parts[split]) for split in ("train", "test"))
 

@@ -32,8 +32,7 @@ def _rotate(images, degrees):
     n, size, _ = images.shape
     theta = np.deg2rad(degrees)[:, None, None]
     centre = (size - 1) / 2.0
-    rows, cols = np.meshgrid(np.arange(size) - centre, np.arange(size) - centre,
-                             indexing="ij")
+    rows, cols = np.meshgrid(np.arange(size) - centre, np.arange(size) - centre, indexing="ij")
     # the output pixel (r, c) samples the input at the inverse rotation of (r, c)
     src_r = np.cos(theta) * rows - np.sin(theta) * cols + centre
     src_c = np.sin(theta) * rows + np.cos(theta) * cols + centre
@@ -78,8 +77,9 @@ def two_view_digits(*, seed=0, fractions=(0.6, 0.2, 0.2), size=16, max_angle=45.
     from sklearn.datasets import load_digits
 
     if len(fractions) != 3:
-        raise ValueError(f"fractions must be three numbers (train, validation, test); got "
-                         f"{fractions}")
+        raise ValueError(
+            f"fractions must be three numbers (train, validation, test); got {fractions}"
+        )
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels; got {size}")
     digits = load_digits()
@@ -93,12 +93,14 @@ def two_view_digits(*, seed=0, fractions=(0.6, 0.2, 0.2), size=16, max_angle=45.
         partner = rows[_partners(rng, labels[rows])]
         view1 = _rotate(images[rows], angle)
         view2 = images[partner] + rng.uniform(0.0, noise, size=(len(rows), size, size))
-        splits.append({
-            "view1": np.clip(view1, 0, 1).reshape(len(rows), -1).astype(np.float32),
-            "view2": np.clip(view2, 0, 1).reshape(len(rows), -1).astype(np.float32),
-            "label": labels[rows],
-            "angle": angle,
-            "index": rows,
-            "partner": partner,
-        })
+        splits.append(
+            {
+                "view1": np.clip(view1, 0, 1).reshape(len(rows), -1).astype(np.float32),
+                "view2": np.clip(view2, 0, 1).reshape(len(rows), -1).astype(np.float32),
+                "label": labels[rows],
+                "angle": angle,
+                "index": rows,
+                "partner": partner,
+            }
+        )
     return tuple(splits)

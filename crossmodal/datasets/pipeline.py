@@ -35,8 +35,10 @@ def _check_batching(batch_size, seed):
 
 def subset(data, index):
     """The rows ``index`` (an int array, slice or boolean mask) of every modality."""
-    return {k: subset(v, index) if isinstance(v, dict) else np.asarray(v)[index]
-            for k, v in data.items()}
+    return {
+        k: subset(v, index) if isinstance(v, dict) else np.asarray(v)[index]
+        for k, v in data.items()
+    }
 
 
 def split(data, fractions=(0.8, 0.2), *, seed=0):
@@ -83,7 +85,7 @@ class Batches(keras.utils.PyDataset):
     def __getitem__(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
-        return self.rows(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        return self.rows(self.order[index * self.batch_size : (index + 1) * self.batch_size])
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -104,8 +106,11 @@ class _ArrayBatches(Batches):
         inputs = subset(self.inputs, index)
         if self.targets is None:
             return (inputs,)
-        targets = (subset(self.targets, index) if isinstance(self.targets, dict)
-                   else np.asarray(self.targets)[index])
+        targets = (
+            subset(self.targets, index)
+            if isinstance(self.targets, dict)
+            else np.asarray(self.targets)[index]
+        )
         return inputs, targets
 
 
@@ -129,30 +134,43 @@ class _IndexedBatches(Batches):
     def __init__(self, shared, index, inputs, targets, *, batch_size, shuffle, seed):
         self.index = np.asarray(index)
         if self.index.ndim != 1 or not np.issubdtype(self.index.dtype, np.integer):
-            raise ValueError(f"index must be a 1-D array of integers; got shape "
-                             f"{self.index.shape} and dtype {self.index.dtype}")
+            raise ValueError(
+                f"index must be a 1-D array of integers; got shape "
+                f"{self.index.shape} and dtype {self.index.dtype}"
+            )
         items = _length(shared, "shared arrays")
         if self.index.size and (self.index.min() < 0 or self.index.max() >= items):
-            raise ValueError(f"index must lie in [0, {items}); got values from "
-                             f"{self.index.min()} to {self.index.max()}")
-        n = _length({"index": self.index, "inputs": inputs,
-                     **({} if targets is None else {"targets": targets})})
+            raise ValueError(
+                f"index must lie in [0, {items}); got values from "
+                f"{self.index.min()} to {self.index.max()}"
+            )
+        n = _length(
+            {
+                "index": self.index,
+                "inputs": inputs,
+                **({} if targets is None else {"targets": targets}),
+            }
+        )
         super().__init__(n, batch_size=batch_size, shuffle=shuffle, seed=seed)
         self.shared = {k: np.asarray(v) for k, v in shared.items()}
         self.inputs, self.targets = inputs, targets
 
     def rows(self, index):
-        batch = {**{k: v[self.index[index]] for k, v in self.shared.items()},
-                 **subset(self.inputs, index)}
+        batch = {
+            **{k: v[self.index[index]] for k, v in self.shared.items()},
+            **subset(self.inputs, index),
+        }
         if self.targets is None:
             return (batch,)
-        targets = (subset(self.targets, index) if isinstance(self.targets, dict)
-                   else np.asarray(self.targets)[index])
+        targets = (
+            subset(self.targets, index)
+            if isinstance(self.targets, dict)
+            else np.asarray(self.targets)[index]
+        )
         return batch, targets
 
 
-def indexed_dataset(shared, index, inputs, targets=None, *, batch_size=64, shuffle=True,
-                    seed=0):
+def indexed_dataset(shared, index, inputs, targets=None, *, batch_size=64, shuffle=True, seed=0):
     """Batches whose examples share rows of ``shared`` arrays, on any backend.
 
     For many examples about few items (many questions per image): example
@@ -166,8 +184,9 @@ def indexed_dataset(shared, index, inputs, targets=None, *, batch_size=64, shuff
         targets: optional dict (or array) of ``(n, ...)`` targets.
         batch_size, shuffle, seed: as in ``to_dataset``.
     """
-    return _IndexedBatches(shared, index, inputs, targets, batch_size=batch_size,
-                           shuffle=shuffle, seed=seed)
+    return _IndexedBatches(
+        shared, index, inputs, targets, batch_size=batch_size, shuffle=shuffle, seed=seed
+    )
 
 
 class _StreamBatches(Batches):
@@ -175,8 +194,10 @@ class _StreamBatches(Batches):
         if n < 1 or chunk < 1:
             raise ValueError(f"n and chunk must be >= 1; got n={n}, chunk={chunk}")
         if chunk % batch_size:
-            raise ValueError(f"chunk must be a multiple of batch_size; got chunk={chunk}, "
-                             f"batch_size={batch_size}")
+            raise ValueError(
+                f"chunk must be a multiple of batch_size; got chunk={chunk}, "
+                f"batch_size={batch_size}"
+            )
         super().__init__(n, batch_size=batch_size, shuffle=False, seed=seed)
         self.make, self.chunk = make, chunk
         self.current, self.made = None, None
@@ -187,13 +208,16 @@ class _StreamBatches(Batches):
             size = min(self.chunk, self.n - number * self.chunk)
             inputs, targets = self.make(size, self.seed + number)
             order = np.random.default_rng([self.seed, number, self.epoch]).permutation(size)
-            self.made = (subset(inputs, order), subset(targets, order)
-                         if isinstance(targets, dict) else np.asarray(targets)[order])
+            self.made = (
+                subset(inputs, order),
+                subset(targets, order) if isinstance(targets, dict) else np.asarray(targets)[order],
+            )
             self.current = (number, self.epoch)
         inputs, targets = self.made
         local = index - number * self.chunk
-        return subset(inputs, local), (subset(targets, local) if isinstance(targets, dict)
-                                       else targets[local])
+        return subset(inputs, local), (
+            subset(targets, local) if isinstance(targets, dict) else targets[local]
+        )
 
 
 def stream(make, n, *, chunk=8192, seed=0, batch_size=64):

@@ -104,9 +104,7 @@ VOCABULARY = _vocabulary()
 def _check_choice(name, given, allowed):
     unknown = [v for v in given if v not in allowed]
     if unknown or not given:
-        raise ValueError(
-            f"{name} must be a non-empty subset of {list(allowed)}; got {list(given)}"
-        )
+        raise ValueError(f"{name} must be a non-empty subset of {list(allowed)}; got {list(given)}")
     return tuple(given)
 
 
@@ -201,15 +199,18 @@ def make_scenes(
     }
     words = _caption_words(rng, scene, shapes, colours, sizes)
     data["caption"] = _join(words, rng, caption_dropout)
-    (data["question"], data["answer"], data["question_type"],
-     data["question_code"]) = _questions(rng, scene, image_size, shapes, colours, question_types)
+    (data["question"], data["answer"], data["question_type"], data["question_code"]) = _questions(
+        rng, scene, image_size, shapes, colours, question_types
+    )
     if audio:
         clean = _join(words, rng, 0.0)
-        data["audio"] = speak(clean, seed=rng.integers(2**31), noise=audio_noise,
-                              seconds=audio_seconds)
+        data["audio"] = speak(
+            clean, seed=rng.integers(2**31), noise=audio_noise, seconds=audio_seconds
+        )
     data["scene"] = scene
-    data["label"] = np.where(scene["shape"][:, 0] >= 0,
-                             scene["shape"][:, 0] * len(colours) + scene["colour"][:, 0], -1)
+    data["label"] = np.where(
+        scene["shape"][:, 0] >= 0, scene["shape"][:, 0] * len(colours) + scene["colour"][:, 0], -1
+    )
     return data
 
 
@@ -233,8 +234,7 @@ def _layout(rng, n, image_size, min_objects, max_objects, shapes, colours, sizes
         a[empty] = -1
     x[empty] = -1.0
     y[empty] = -1.0
-    return {"shape": shape, "colour": colour, "size": size, "x": x, "y": y,
-            "n_objects": count}
+    return {"shape": shape, "colour": colour, "size": size, "x": x, "y": y, "n_objects": count}
 
 
 def _grid(image_size, max_objects, sizes):
@@ -306,11 +306,13 @@ def _caption_words(rng, scene, shapes, colours, sizes):
         for k in order[i]:
             if scene["shape"][i, k] < 0:
                 continue
-            parts.append(OBJECT_TEMPLATES[obj_template[i, k]].format(
-                s=SIZE_WORDS[sizes[scene["size"][i, k]]][size_syn[i, k]],
-                c=colours[scene["colour"][i, k]],
-                h=SHAPE_WORDS[shapes[scene["shape"][i, k]]][shape_syn[i, k]],
-            ))
+            parts.append(
+                OBJECT_TEMPLATES[obj_template[i, k]].format(
+                    s=SIZE_WORDS[sizes[scene["size"][i, k]]][size_syn[i, k]],
+                    c=colours[scene["colour"][i, k]],
+                    h=SHAPE_WORDS[shapes[scene["shape"][i, k]]][shape_syn[i, k]],
+                )
+            )
         objects = parts[0]
         for j, part in enumerate(parts[1:]):
             objects += JOINERS[joiner[i, j]] + part
@@ -334,15 +336,18 @@ def _questions(rng, scene, image_size, shapes, colours, question_types):
     alone = count < 2
     if relational.any() and (~relational).any():
         simple = np.flatnonzero(~relational)
-        choice = np.where(alone & relational[choice],
-                          simple[rng.integers(len(simple), size=n)], choice)
+        choice = np.where(
+            alone & relational[choice], simple[rng.integers(len(simple), size=n)], choice
+        )
     elif relational.all() and alone.any():
         raise ValueError("relational questions need min_objects >= 2")
     qtype = np.array(question_types, dtype=object)[choice]
 
     # distances between every pair of objects; an object is never its own neighbour
-    dist = np.hypot(scene["x"][:, :, None] - scene["x"][:, None, :],
-                    scene["y"][:, :, None] - scene["y"][:, None, :])
+    dist = np.hypot(
+        scene["x"][:, :, None] - scene["x"][:, None, :],
+        scene["y"][:, :, None] - scene["y"][:, None, :],
+    )
     present = scene["shape"] >= 0
     pair = present[:, :, None] & present[:, None, :] & ~np.eye(slots, dtype=bool)
     near = np.where(pair, dist, np.inf)
@@ -358,8 +363,9 @@ def _questions(rng, scene, image_size, shapes, colours, question_types):
             far_gap = sorted_far[:, :, 0] - sorted_far[:, :, 1]
         is_near = (qtype == "nearest")[:, None]
         is_far = (qtype == "furthest")[:, None]
-        clear = np.where(is_near, near_gap >= _NEAR_TIE,
-                         np.where(is_far, far_gap >= _NEAR_TIE, True))
+        clear = np.where(
+            is_near, near_gap >= _NEAR_TIE, np.where(is_far, far_gap >= _NEAR_TIE, True)
+        )
         usable &= clear
         # a scene with no clear object falls back to a shape question
         stuck = ~usable.any(axis=1)
@@ -431,8 +437,16 @@ def answer_ids(answers):
     return np.array([index[a] for a in answers], dtype=np.int64)
 
 
-def ask_questions(data, *, per_scene=1, seed=0, shapes=SHAPES, colours=tuple(COLOURS),
-                  question_types=QUESTION_TYPES, balance=False):
+def ask_questions(
+    data,
+    *,
+    per_scene=1,
+    seed=0,
+    shapes=SHAPES,
+    colours=tuple(COLOURS),
+    question_types=QUESTION_TYPES,
+    balance=False,
+):
     """Ask new questions about the scenes of ``make_scenes``, several per scene.
 
     Training a reasoning model needs many more questions than images; this
@@ -467,18 +481,23 @@ def ask_questions(data, *, per_scene=1, seed=0, shapes=SHAPES, colours=tuple(COL
     index = np.repeat(np.arange(n), per_scene)
     scene = {k: v[index] for k, v in data["scene"].items()}
     image_size = data["image"].shape[1]
-    questions, answers, qtype, code = _questions(rng, scene, image_size, shapes, colours,
-                                                 question_types)
+    questions, answers, qtype, code = _questions(
+        rng, scene, image_size, shapes, colours, question_types
+    )
     counts = np.flatnonzero(qtype == "count")
     if balance and counts.size:
-        values, inverse, freq = np.unique(answers[counts], return_inverse=True,
-                                          return_counts=True)
+        values, inverse, freq = np.unique(answers[counts], return_inverse=True, return_counts=True)
         weight = 1.0 / freq[inverse]
         pick = counts[rng.choice(len(counts), size=len(counts), p=weight / weight.sum())]
         for a in (questions, answers, qtype, code, index):
             a[counts] = a[pick]
-    return {"question": questions, "answer": answers, "question_type": qtype,
-            "question_code": code, "scene_index": index}
+    return {
+        "question": questions,
+        "answer": answers,
+        "question_type": qtype,
+        "question_code": code,
+        "scene_index": index,
+    }
 
 
 def speak(captions, *, seed=0, noise=0.05, seconds=1.0, sampling_rate=SAMPLING_RATE):

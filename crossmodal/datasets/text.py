@@ -47,15 +47,17 @@ class Tokenizer:
             sentences = [sentences]
         sentences = np.asarray(sentences, dtype=object)
         if sentences.ndim != 1:
-            raise ValueError(f"sentences must be a 1-D array of strings; got shape "
-                             f"{sentences.shape}")
+            raise ValueError(
+                f"sentences must be a 1-D array of strings; got shape {sentences.shape}"
+            )
         tokens = np.zeros((len(sentences), self.sequence_length), np.int32)
         for row, sentence in enumerate(sentences):
             if isinstance(sentence, bytes):
                 sentence = sentence.decode("utf-8")
             if not isinstance(sentence, str):
-                raise TypeError(f"sentences must be strings; got {type(sentence).__name__} "
-                                f"at row {row}")
+                raise TypeError(
+                    f"sentences must be strings; got {type(sentence).__name__} at row {row}"
+                )
             words = _PUNCTUATION.sub("", sentence.lower()).split()[: self.sequence_length]
             tokens[row, : len(words)] = [self.ids.get(w, UNKNOWN) for w in words]
         return tokens

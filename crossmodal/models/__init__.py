@@ -11,5 +11,4 @@ from crossmodal.models.dual_encoder import DualEncoder
 from crossmodal.models.fusion_network import FusionNetwork
 from crossmodal.models.mapping import CrossModalMapper
 
-__all__ = ["CrossModalMapper", "DualEncoder", "FusionNetwork", "MultimodalAutoencoder",
-           "reasoning"]
+__all__ = ["CrossModalMapper", "DualEncoder", "FusionNetwork", "MultimodalAutoencoder", "reasoning"]

@@ -40,14 +40,31 @@ class MultimodalAutoencoder(CrossModalMapper):
             equal the input's shape, or add a last axis of class probabilities).
     """
 
-    def __init__(self, encoders, decoders, *, fusion="concat", latent_dim=32,
-                 modality_dropout=None, input_shapes=None, **kwargs):
-        super().__init__(encoders, decoders, fusion=fusion, latent_dim=latent_dim,
-                         modality_dropout=modality_dropout, **kwargs)
+    def __init__(
+        self,
+        encoders,
+        decoders,
+        *,
+        fusion="concat",
+        latent_dim=32,
+        modality_dropout=None,
+        input_shapes=None,
+        **kwargs,
+    ):
+        super().__init__(
+            encoders,
+            decoders,
+            fusion=fusion,
+            latent_dim=latent_dim,
+            modality_dropout=modality_dropout,
+            **kwargs,
+        )
         for name in self.decoders:
             if name not in self.modalities:
-                raise ValueError(f"{self.name}: decoder for modality {name!r} has no encoder; "
-                                 f"encoders: {self.modalities}")
+                raise ValueError(
+                    f"{self.name}: decoder for modality {name!r} has no encoder; "
+                    f"encoders: {self.modalities}"
+                )
         self.input_shapes = None
         if input_shapes is not None:
             self.input_shapes = {name: tuple(shape) for name, shape in input_shapes.items()}
@@ -58,5 +75,9 @@ class MultimodalAutoencoder(CrossModalMapper):
         check_decoder_shapes(self, self.encoder.input_shapes)
 
     def get_config(self):
-        return {**super().get_config(), "input_shapes": None if self.input_shapes is None
-                else {k: list(v) for k, v in self.input_shapes.items()}}
+        return {
+            **super().get_config(),
+            "input_shapes": None
+            if self.input_shapes is None
+            else {k: list(v) for k, v in self.input_shapes.items()},
+        }

@@ -60,23 +60,34 @@ class DualEncoder(CheckedInputs, Composite, keras.Model):
 
     NESTED = ("encoders",)
 
-    def __init__(self, encoders, projection_dim=32, *, temperature=0.07, max_scale=100.0,
-                 learn_temperature=True, **kwargs):
+    def __init__(
+        self,
+        encoders,
+        projection_dim=32,
+        *,
+        temperature=0.07,
+        max_scale=100.0,
+        learn_temperature=True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         encoders = check_layers(encoders, "encoders", minimum=2)
         self.max_scale = check_number(max_scale, "max_scale", above=1.0)
-        self.initial_temperature = check_number(temperature, "temperature",
-                                                at_least=1.0 / self.max_scale, at_most=1.0)
+        self.initial_temperature = check_number(
+            temperature, "temperature", at_least=1.0 / self.max_scale, at_most=1.0
+        )
         self.projection_dim = check_int(projection_dim, "projection_dim")
         self.learn_temperature = bool(learn_temperature)
         self.modalities = list(encoders)
         self.encoders = encoders
-        self.projections = {name: layers.Dense(self.projection_dim, use_bias=False,
-                                               name=f"project_{name}")
-                            for name in self.modalities}
+        self.projections = {
+            name: layers.Dense(self.projection_dim, use_bias=False, name=f"project_{name}")
+            for name in self.modalities
+        }
         self.normalize = layers.UnitNormalization(dtype="float32", name="normalize")
         self.log_scale = self.add_weight(
-            shape=(), name="log_scale",
+            shape=(),
+            name="log_scale",
             initializer=keras.initializers.Constant(math.log(1.0 / self.initial_temperature)),
             constraint=ClipValue(0.0, math.log(self.max_scale)),
             trainable=self.learn_temperature,
@@ -119,8 +130,10 @@ class DualEncoder(CheckedInputs, Composite, keras.Model):
         ((modality, x),) = inputs.items()
         self._check_arrays({modality: x})
         # eager batches: no traced predict function per modality and input shape
-        parts = [self({modality: x[i:i + batch_size]}, training=False)[modality]
-                 for i in range(0, len(x), batch_size)]
+        parts = [
+            self({modality: x[i : i + batch_size]}, training=False)[modality]
+            for i in range(0, len(x), batch_size)
+        ]
         return np.concatenate([ops.convert_to_numpy(p) for p in parts])
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -128,14 +141,19 @@ class DualEncoder(CheckedInputs, Composite, keras.Model):
         if missing:
             raise ValueError(f"{self.name}: training needs every modality; missing {missing}")
         pairs = list(itertools.combinations(self.modalities, 2))
-        loss = sum(contrastive_loss(y_pred[a], y_pred[b], self.temperature)
-                   for a, b in pairs) / len(pairs)
+        loss = sum(
+            contrastive_loss(y_pred[a], y_pred[b], self.temperature) for a, b in pairs
+        ) / len(pairs)
         if self.losses:
             loss = loss + ops.sum(self.losses)
         return loss
 
     def get_config(self):
-        return {**super().get_config(), "encoders": serialize(self.encoders),
-                "projection_dim": self.projection_dim,
-                "temperature": self.initial_temperature, "max_scale": self.max_scale,
-                "learn_temperature": self.learn_temperature}
+        return {
+            **super().get_config(),
+            "encoders": serialize(self.encoders),
+            "projection_dim": self.projection_dim,
+            "temperature": self.initial_temperature,
+            "max_scale": self.max_scale,
+            "learn_temperature": self.learn_temperature,
+        }

@@ -39,8 +39,16 @@ class FusionNetwork(EncoderModel, Composite, keras.Model):
 
     NESTED = ("encoders", "fusion", "head", "modality_dropout")
 
-    def __init__(self, encoders, fusion="concat", head=None, *, modality_dropout=None,
-                 output_name="label", **kwargs):
+    def __init__(
+        self,
+        encoders,
+        fusion="concat",
+        head=None,
+        *,
+        modality_dropout=None,
+        output_name="label",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if head is not None and not isinstance(head, layers.Layer):
             raise TypeError(f"head must be a Keras layer or None; got {type(head).__name__}")
@@ -62,16 +70,22 @@ class FusionNetwork(EncoderModel, Composite, keras.Model):
 
     def call(self, inputs, training=None):
         fused = self.encode(inputs, training=training)
-        return {self.output_name: fused if self.head is None
-                else self.head(fused, training=training)}
+        return {
+            self.output_name: fused if self.head is None else self.head(fused, training=training)
+        }
 
     def compute_output_shape(self, input_shape):
         fused = self.encoder.compute_output_shape(input_shape)
-        return {self.output_name: fused if self.head is None
-                else self.head.compute_output_shape(fused)}
+        return {
+            self.output_name: fused if self.head is None else self.head.compute_output_shape(fused)
+        }
 
     def get_config(self):
-        return {**super().get_config(), "encoders": serialize(self.encoders),
-                "fusion": serialize(self.fusion), "head": serialize(self.head),
-                "modality_dropout": serialize(self.modality_dropout),
-                "output_name": self.output_name}
+        return {
+            **super().get_config(),
+            "encoders": serialize(self.encoders),
+            "fusion": serialize(self.fusion),
+            "head": serialize(self.head),
+            "modality_dropout": serialize(self.modality_dropout),
+            "output_name": self.output_name,
+        }

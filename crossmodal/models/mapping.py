@@ -19,7 +19,10 @@ from crossmodal.validation import check_int, check_layers
 
 @keras.saving.register_keras_serializable(package="crossmodal")
 class CrossModalMapper(EncoderModel, Composite, keras.Model):
-    """``{source: x, ...}`` -> ``MultimodalEncoder`` -> ``(batch, latent_dim)`` -> ``{target: y, ...}``.
+    """Sources to targets through one latent.
+
+    ``{source: x, ...}`` -> ``MultimodalEncoder`` -> ``(batch, latent_dim)``
+    -> ``{target: y, ...}``.
 
     Train it with the built-in ``compile``/``fit`` on ``(inputs, targets)``
     dicts and a loss keyed by target name. ``encode`` gives the latent from
@@ -40,8 +43,9 @@ class CrossModalMapper(EncoderModel, Composite, keras.Model):
 
     NESTED = ("encoders", "decoders", "fusion", "modality_dropout")
 
-    def __init__(self, encoders, decoders, *, fusion="concat", latent_dim=32,
-                 modality_dropout=None, **kwargs):
+    def __init__(
+        self, encoders, decoders, *, fusion="concat", latent_dim=32, modality_dropout=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.decoders = check_layers(decoders, "decoders")
         self.encoder = MultimodalEncoder(encoders, fusion, modality_dropout, name="encoder")
@@ -64,22 +68,27 @@ class CrossModalMapper(EncoderModel, Composite, keras.Model):
 
     def decode(self, latent, training=None):
         """Every target, as a dict, from latents ``(batch, latent_dim)``."""
-        return {name: decoder(latent, training=training)
-                for name, decoder in self.decoders.items()}
+        return {name: decoder(latent, training=training) for name, decoder in self.decoders.items()}
 
     def call(self, inputs, training=None):
         return self.decode(self.encode(inputs, training=training), training=training)
 
     def compute_output_shape(self, input_shape):
         batch = next(iter(input_shape.values()))[0]
-        return {name: decoder.compute_output_shape((batch, self.latent_dim))
-                for name, decoder in self.decoders.items()}
+        return {
+            name: decoder.compute_output_shape((batch, self.latent_dim))
+            for name, decoder in self.decoders.items()
+        }
 
     def get_config(self):
-        return {**super().get_config(), "encoders": serialize(self.encoders),
-                "decoders": serialize(self.decoders), "fusion": serialize(self.fusion),
-                "latent_dim": self.latent_dim,
-                "modality_dropout": serialize(self.modality_dropout)}
+        return {
+            **super().get_config(),
+            "encoders": serialize(self.encoders),
+            "decoders": serialize(self.decoders),
+            "fusion": serialize(self.fusion),
+            "latent_dim": self.latent_dim,
+            "modality_dropout": serialize(self.modality_dropout),
+        }
 
 
 def check_decoder_shapes(model, input_shapes):

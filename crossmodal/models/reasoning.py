@@ -27,18 +27,33 @@ from crossmodal.validation import check_int
 
 
 def _head(answers, hidden):
-    return VectorDecoder(check_int(answers, "answers", minimum=2), hidden,
-                         output_activation="softmax", name="head")
+    return VectorDecoder(
+        check_int(answers, "answers", minimum=2), hidden, output_activation="softmax", name="head"
+    )
 
 
 def question_only(question_encoder, answers, *, hidden=(128,), name="question_only"):
     """Answer from the question alone: ``{"question": ...}`` -> ``{"answer": ...}``."""
-    return FusionNetwork({"question": question_encoder}, ConcatFusion(), _head(answers, hidden),
-                         output_name="answer", name=name)
+    return FusionNetwork(
+        {"question": question_encoder},
+        ConcatFusion(),
+        _head(answers, hidden),
+        output_name="answer",
+        name=name,
+    )
 
 
-def film_network(question_encoder, answers, *, stem=(), filters=(16,) * 6, cells=8,
-                 hidden=(128,), modulate=True, name="film_network"):
+def film_network(
+    question_encoder,
+    answers,
+    *,
+    stem=(),
+    filters=(16,) * 6,
+    cells=8,
+    hidden=(128,),
+    modulate=True,
+    name="film_network",
+):
     """The image's convolution blocks, each scaled and shifted by the question (FiLM).
 
     ``stem`` are blocks of the ``SpatialImageEncoder`` that run before the
@@ -48,10 +63,15 @@ def film_network(question_encoder, answers, *, stem=(), filters=(16,) * 6, cells
     the question entering only after pooling (``concat_network``).
     """
     return FusionNetwork(
-        {"image": SpatialImageEncoder(stem, coordinates=bool(stem), name="backbone"),
-         "question": question_encoder},
+        {
+            "image": SpatialImageEncoder(stem, coordinates=bool(stem), name="backbone"),
+            "question": question_encoder,
+        },
         FiLMFusion(filters, cells=cells, modulate=modulate, name="fusion"),
-        _head(answers, hidden), output_name="answer", name=name)
+        _head(answers, hidden),
+        output_name="answer",
+        name=name,
+    )
 
 
 def concat_network(question_encoder, answers, **kwargs):
@@ -60,15 +80,27 @@ def concat_network(question_encoder, answers, **kwargs):
     return film_network(question_encoder, answers, modulate=False, **kwargs)
 
 
-def relation_network(question_encoder, answers, *, stem=(24, 24, 24), relation=(128, 128),
-                     hidden=(128,), name="relation_network"):
+def relation_network(
+    question_encoder,
+    answers,
+    *,
+    stem=(24, 24, 24),
+    relation=(128, 128),
+    hidden=(128,),
+    name="relation_network",
+):
     """A Relation Network: g over every pair of the backbone's cells, summed, then the head.
 
     The default ``stem`` of three blocks leaves a ``4 x 4`` map of 32 x 32
     images: 256 pairs.
     """
     return FusionNetwork(
-        {"image": SpatialImageEncoder(stem, coordinates=True, name="backbone"),
-         "question": question_encoder},
-        RelationFusion(relation, name="fusion"), _head(answers, hidden), output_name="answer",
-        name=name)
+        {
+            "image": SpatialImageEncoder(stem, coordinates=True, name="backbone"),
+            "question": question_encoder,
+        },
+        RelationFusion(relation, name="fusion"),
+        _head(answers, hidden),
+        output_name="answer",
+        name=name,
+    )

@@ -3,14 +3,14 @@
 The scripts in ``benchmarks/`` write their results to ``benchmarks/results/``; the files the book
 reads are installed with the package as well, here:
 
-- ``claims.csv``: every chapter's claims over seeds and numerical variants (``benchmarks/claims.py``),
-  read by :mod:`crossmodal.claims`;
+- ``claims.csv``: every chapter's claims over seeds and numerical variants
+  (``benchmarks/claims.py``), read by :mod:`crossmodal.claims`;
 - ``fusion_layers.csv`` and ``padding.csv``: measured throughputs, each row naming its CPU
   (``benchmarks/fusion.py``, ``benchmarks/padding.py``), quoted by "Frontiers and challenges" and
   "The code, end to end";
-- ``reasoning_long.csv``, ``reasoning_seeds.csv`` and ``*-seed0.keras``: the reasoning models trained
-  for hours and the controlled comparison over seeds (``benchmarks/reasoning.py``), read by
-  "Cross-modal reasoning".
+- ``reasoning_long.csv``, ``reasoning_seeds.csv`` and ``*-seed0.keras``: the reasoning models
+  trained at length and the controlled comparison over seeds (``benchmarks/reasoning.py``), read
+  by "Cross-modal reasoning".
 """
 
 import csv
