@@ -22,6 +22,11 @@ STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "image.interpolation": "nearest",
+    # Opaque white behind every figure, so that its dark text stays readable on the site's
+    # dark mode too (whatever a reader's matplotlibrc says).
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
 }
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 """The course's colour cycle (distinguishable with every common colour-vision deficiency)."""

@@ -3,18 +3,29 @@
 Usage::
 
     python scripts/check_site.py _build/html [--no-browser]
+    python scripts/check_site.py _build/student/html --student --full _build/html
 
-Two checks:
+The checks:
 
 1. Links. Every ``.html`` page is parsed with :mod:`html.parser`. Each
    internal ``href``/``src`` must point to an existing file, and each
    ``#fragment`` must match an ``id`` (or ``<a name>``) in the target page.
-2. Browser. The site is served on 127.0.0.1 and opened in headless Chromium
-   (Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``). The home
-   page and every chapter page (a page built from a notebook) must load, have
-   all article images decoded, contain no error output, and a chapter page
-   must show at least one figure. A screenshot of each page is written to
-   ``<site>/../screenshots/``.
+2. Self-contained. No page loads a script from another host (MathJax is
+   served from ``_static/mathjax``), and no figure in ``_images/`` has a
+   transparent pixel (it would turn dark text unreadable in dark mode).
+3. Browser. The site is served on 127.0.0.1 and opened in headless Chromium
+   (Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``), which can
+   reach no other host. The home page and every page built from a notebook or
+   a markdown file must load, have all article images decoded, contain no
+   error output, and a chapter page (from a notebook) must show at least one
+   figure. On a page with math, MathJax must have typeset every equation: no
+   raw ``$$``, ``\\(`` or ``\\[`` left in the text, no TeX error. A screenshot of
+   each page is written to ``<site>/../screenshots/``, and one chapter is
+   shot again in light and in dark mode (``<chapter>-light.png``,
+   ``<chapter>-dark.png``), which must differ in background colour.
+4. Student edition (``--student``). No solution on any page, and as many
+   exercises as the sources have ``{exercise}`` directives (and as the full
+   site, with ``--full``); no text of a solution of the full site is left.
 
 Exits 1 if any check failed.
 """
@@ -24,7 +35,9 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import os
+import re
 import sys
 import threading
 import time
@@ -44,6 +57,31 @@ _ARTICLE_TEXT_JS = "const a = document.querySelector('article'); return a ? a.in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+#: The browser resolves no host name but 127.0.0.1, so nothing outside the site can load.
+OFFLINE_ARGS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",)
+
+#: TeX delimiters that are left in the text of a page where MathJax did not typeset.
+RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]")
+#: Elements whose text is not prose: code, scripts and MathJax's own output.
+NOT_PROSE = {"pre", "code", "script", "style", "textarea", "mjx-container"}
+#: Elements without an end tag.
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+EXERCISE_DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{exercise(?:-start)?\}", re.MULTILINE)
+MIN_SOLUTION_RUN = 40  # characters; shorter runs of a solution's text may well occur elsewhere
 
 
 class _PageParser(HTMLParser):
@@ -114,6 +152,208 @@ def check_links(site_dir: str | os.PathLike) -> list[str]:
     return problems
 
 
+def remote_scripts(site_dir: str | os.PathLike) -> list[str]:
+    """Return one ``"page: src"`` line per ``<script src>`` on another host."""
+    site = Path(site_dir)
+    problems = []
+    for page in sorted(site.rglob("*.html")):
+        for url in _ScriptParser.scripts(page.read_text(encoding="utf-8", errors="replace")):
+            parts = urlsplit(url.strip())
+            if parts.scheme or parts.netloc:
+                problems.append(f"{page.relative_to(site).as_posix()}: {url}")
+    return problems
+
+
+class _ScriptParser(HTMLParser):
+    """Collect the ``src`` of every ``<script>``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.srcs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        src = dict(attrs).get("src")
+        if tag == "script" and src:
+            self.srcs.append(src)
+
+    @classmethod
+    def scripts(cls, html: str) -> list[str]:
+        parser = cls()
+        parser.feed(html)
+        parser.close()
+        return parser.srcs
+
+
+def transparent_images(site_dir: str | os.PathLike) -> tuple[int, list[str]]:
+    """Return the number of PNG figures in ``_images/`` and those with a transparent pixel."""
+    from PIL import Image
+
+    pngs = sorted((Path(site_dir) / "_images").glob("*.png"))
+    transparent = []
+    for path in pngs:
+        with Image.open(path) as image:
+            if image.convert("RGBA").getextrema()[3][0] < 255:
+                transparent.append(path.name)
+    return len(pngs), transparent
+
+
+def _close(stack: list, tag: str) -> list:
+    """Pop and return the entries of ``stack`` down to the last open ``tag`` (none if not open)."""
+    names = [entry[0] for entry in stack]
+    if tag not in names:
+        return []
+    first = len(names) - 1 - names[::-1].index(tag)
+    closed = stack[first:]
+    del stack[first:]
+    return closed
+
+
+class _MathParser(HTMLParser):
+    """Count math elements, those MathJax typeset, its errors, and collect the prose."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[list] = []  # [tag, is math, typeset]
+        self.math = self.typeset = self.errors = 0
+        self.prose: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        is_math = tag in ("div", "span") and "math" in classes
+        self.math += is_math
+        self.errors += tag == "mjx-merror"
+        if tag == "mjx-container":
+            for entry in self.stack:
+                entry[2] = True
+        self.stack.append([tag, is_math, False])
+
+    def handle_endtag(self, tag: str) -> None:
+        for name, is_math, typeset in _close(self.stack, tag):
+            self.typeset += is_math and typeset
+
+    def handle_data(self, data: str) -> None:
+        if not any(entry[0] in NOT_PROSE for entry in self.stack):
+            self.prose.append(data)
+
+
+def math_problems(html: str) -> tuple[int, list[str]]:
+    """Return the number of math elements in ``html`` (as the browser has it) and its problems.
+
+    A problem is a math element (``div.math``, ``span.math``) without MathJax's output
+    (``mjx-container``) in it, a TeX error, or a TeX delimiter left in the prose.
+    """
+    parser = _MathParser()
+    parser.feed(html)
+    parser.close()
+    problems = []
+    if parser.math > parser.typeset:
+        problems.append(f"{parser.math - parser.typeset} of {parser.math} equations not typeset")
+    if parser.errors:
+        problems.append(f"{parser.errors} TeX error(s) (mjx-merror)")
+    prose = "".join(parser.prose)
+    left = [d for d in RAW_MATH if d in prose]
+    if left:
+        problems.append(f"raw TeX delimiters in the text: {' '.join(left)}")
+    return parser.math, problems
+
+
+class _AdmonitionParser(HTMLParser):
+    """Count the exercises and solutions of one page, and collect the text of each."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str | None]] = []  # (tag, "exercise", "solution" or None)
+        self.exercises = self.solutions = 0
+        self.solution_runs: list[str] = []
+        self.other_runs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        kind = None
+        if "admonition" in classes and "exercise" in classes:
+            kind = "exercise"
+            self.exercises += 1
+        elif any(c.startswith("solution") for c in classes):
+            kind = "solution"
+            self.solutions += 1
+        self.stack.append((tag, kind))
+
+    def handle_endtag(self, tag: str) -> None:
+        _close(self.stack, tag)
+
+    def handle_data(self, data: str) -> None:
+        run = " ".join(data.split())
+        in_solution = any(kind == "solution" for _, kind in self.stack)
+        (self.solution_runs if in_solution else self.other_runs).append(run)
+
+
+def _admonitions(path: Path) -> _AdmonitionParser:
+    parser = _AdmonitionParser()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    parser.close()
+    return parser
+
+
+def exercise_directives(site_dir: str | os.PathLike) -> int:
+    """Number of ``{exercise}`` directives in the sources the site copies to ``_sources/``."""
+    count = 0
+    for src in sorted((Path(site_dir) / "_sources").rglob("*")):
+        if not src.is_file():
+            continue
+        text = src.read_text(encoding="utf-8", errors="replace")
+        if src.name.removesuffix(".txt").endswith(".ipynb"):
+            cells = json.loads(text)["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        count += len(EXERCISE_DIRECTIVE.findall(text))
+    return count
+
+
+def check_student(site_dir: str | os.PathLike, full_dir: str | os.PathLike | None = None):
+    """Check the student edition; return ``(problems, exercises, solutions)``.
+
+    It must have no solution and every exercise of the sources (and of ``full_dir``, the
+    site with solutions, if given), and no text of a solution of ``full_dir`` may be left:
+    a run of text at least ``MIN_SOLUTION_RUN`` long that is in a solution there, and not
+    elsewhere on that page, must not be on the student page.
+    """
+    site = Path(site_dir)
+    pages = source_pages(site)
+    parsed = {page: _admonitions(site / page) for page in pages if (site / page).is_file()}
+    exercises = sum(p.exercises for p in parsed.values())
+    solutions = sum(p.solutions for p in parsed.values())
+    problems = [f"{page}: {p.solutions} solution(s)" for page, p in parsed.items() if p.solutions]
+    directives = exercise_directives(site)
+    if exercises != directives:
+        problems.append(f"{exercises} exercises, but the sources have {directives}")
+    if full_dir is not None:
+        full = Path(full_dir)
+        full_exercises = 0
+        for page, student in parsed.items():
+            if not (full / page).is_file():
+                problems.append(f"{page}: not in {full}")
+                continue
+            original = _admonitions(full / page)
+            full_exercises += original.exercises
+            others = " ".join(original.other_runs)
+            text = " ".join(student.solution_runs + student.other_runs)
+            leaked = sorted(
+                {
+                    run
+                    for run in original.solution_runs
+                    if len(run) >= MIN_SOLUTION_RUN and run not in others and run in text
+                }
+            )
+            if leaked:
+                problems.append(f"{page}: {len(leaked)} run(s) of solution text: {leaked[0]!r}")
+        if exercises != full_exercises:
+            problems.append(f"{exercises} exercises, but {full} has {full_exercises}")
+    return problems, exercises, solutions
+
+
 def source_pages(site_dir: str | os.PathLike, kinds=(".ipynb", ".md")) -> list[str]:
     """Site-relative paths of the HTML pages built from source files of ``kinds``.
 
@@ -158,14 +398,30 @@ def _make_driver():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        *OFFLINE_ARGS,
+    ):
         options.add_argument(arg)
     options.add_argument("--window-size=1280,2000")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_window_size(1280, 2000)
     driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
     return driver
+
+
+def reaches_other_hosts(driver, port: int) -> bool:
+    """Whether the browser can load a page by a host name (``localhost``), not 127.0.0.1 only."""
+    try:
+        driver.get(f"http://localhost:{port}/index.html")
+    except Exception as exc:  # net::ERR_NAME_NOT_RESOLVED: the name was not resolved
+        return "ERR_NAME_NOT_RESOLVED" not in str(exc)
+    return True
 
 
 def _wait(condition, timeout: float = 30.0, step: float = 0.25) -> bool:
@@ -186,8 +442,36 @@ return imgs.map(img => [img.getAttribute("src") || "", img.complete, img.natural
 """
 
 
+#: Resolves once MathJax has loaded and typeset the page (a string saying why not otherwise).
+_MATHJAX_JS = """
+const done = arguments[arguments.length - 1];
+const start = Date.now();
+(function poll() {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) {
+    mj.startup.promise.then(() => done("ok"), err => done("MathJax failed: " + err));
+  } else if (Date.now() - start > 30000) {
+    done("MathJax did not load in 30 s");
+  } else {
+    setTimeout(poll, 100);
+  }
+})();
+"""
+_HAS_MATH_JS = "return document.querySelectorAll('div.math, span.math').length"
+_ARTICLE_HTML_JS = "const a = document.querySelector('article'); return a ? a.outerHTML : '';"
+
+
+def check_math(driver) -> tuple[int, list[str]]:
+    """Wait for MathJax on the open page; return its number of equations and the problems."""
+    if not driver.execute_script(_HAS_MATH_JS):
+        return 0, []
+    state = driver.execute_async_script(_MATHJAX_JS)
+    equations, problems = math_problems(driver.execute_script(_ARTICLE_HTML_JS) or "")
+    return equations, problems if state == "ok" else [state, *problems]
+
+
 def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
-    """Open one page; return ``(problems, warnings, figure_count, final_path)``."""
+    """Open one page; return ``(problems, warnings, figure_count, equation_count, final_path)``."""
     problems, warnings = [], []
     driver.get(base_url + page)
     # Wait until loaded and the URL has not changed for a second: Jupyter
@@ -223,6 +507,8 @@ def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
         problems.append(f"{errors} error output(s) ({ERROR_SELECTOR})")
     if TRACEBACK_TEXT in driver.execute_script("return document.body.innerText"):
         problems.append(f"page text contains {TRACEBACK_TEXT!r}")
+    equations, math = check_math(driver)
+    problems += math
     try:
         for entry in driver.get_log("browser"):
             # Chrome asks for /favicon.ico on its own; a 404 there is noise.
@@ -234,13 +520,62 @@ def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
     shot.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(shot))
     landed = driver.current_url.removeprefix(base_url)
-    return problems, warnings, figures, landed
+    return problems, warnings, figures, equations, landed
+
+
+_THEME_JS = """
+localStorage.setItem("mode", arguments[0]);
+localStorage.setItem("theme", arguments[0]);
+"""
+_FIRST_FIGURE_JS = """
+const img = document.querySelector("article img");
+if (img) { img.scrollIntoView({block: "center"}); }
+"""
+_LOOK_JS = """
+return [document.documentElement.dataset.theme,
+        getComputedStyle(document.body).backgroundColor];
+"""
+
+
+def check_modes(driver, base_url: str, page: str, shots: Path) -> list[str]:
+    """Screenshot ``page`` in light and in dark mode, at its first figure; return the problems.
+
+    The theme (pydata-sphinx-theme) keeps the reader's choice in ``localStorage``
+    (``mode`` and ``theme``) and applies it as ``<html data-theme>`` on load.
+    """
+    problems, looks = [], {}
+    for mode in ("light", "dark"):
+        driver.get(base_url + page)
+        driver.execute_script(_THEME_JS, mode)
+        driver.refresh()
+        _wait(lambda: driver.execute_script("return document.readyState") == "complete")
+        _wait(lambda: all(c for _, c, _ in driver.execute_script(_IMAGES_JS)), 15)
+        driver.execute_script(_FIRST_FIGURE_JS)
+        theme, background = driver.execute_script(_LOOK_JS)
+        looks[mode] = background
+        if theme != mode:
+            problems.append(f"{mode} mode: the page has data-theme={theme!r}")
+        shot = shots / f"{page[: -len('.html')]}-{mode}.png"
+        driver.save_screenshot(str(shot))
+        print(f"     {mode} mode: background {background}, {shot}")
+    driver.execute_script("localStorage.clear()")
+    if looks["light"] == looks["dark"]:
+        problems.append(f"light and dark mode have the same background {looks['light']}")
+    return problems
+
+
+def _report(problems: list[str], warnings: list[str]) -> None:
+    for line in problems:
+        print(f"     - {line}")
+    for line in warnings:
+        print(f"     warning: {line}")
 
 
 def check_browser(site_dir: str | os.PathLike) -> int:
     """Check the home page and every page of the book; return the number of failed pages.
 
-    Chapter pages (from notebooks) must also show at least one figure.
+    Chapter pages (from notebooks) must also show at least one figure; the first chapter is
+    also shot in light and dark mode.
     """
     site = Path(site_dir).resolve()
     shots = site.parent / "screenshots"
@@ -252,27 +587,34 @@ def check_browser(site_dir: str | os.PathLike) -> int:
     server = _start_server(site)
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     driver = _make_driver()
-    failed = 0
+    failed = with_math = 0
     try:
+        if reaches_other_hosts(driver, server.server_address[1]):
+            print("FAIL the browser reaches hosts other than 127.0.0.1")
+            failed += 1
         for page in ["index.html"] + pages:
             if not (site / page).is_file():
                 print(f"FAIL {page}  missing")
                 failed += 1
                 continue
             try:
-                problems, warnings, figures, landed = check_page(
+                problems, warnings, figures, equations, landed = check_page(
                     driver, base_url, page, page in chapters, shots
                 )
             except Exception as exc:  # e.g. a page load timeout
-                problems, warnings, figures, landed = [f"browser error: {exc}"], [], 0, page
+                problems, warnings, figures, equations = [f"browser error: {exc}"], [], 0, 0
+                landed = page
             status = "FAIL" if problems else "ok  "
             name = page if landed == page else f"{page} -> {landed}"
-            print(f"{status} {name}  {figures} figure{'s' if figures != 1 else ''}")
-            for line in problems:
-                print(f"     - {line}")
-            for line in warnings:
-                print(f"     warning: {line}")
+            print(f"{status} {name}  {figures} figure(s), {equations} equation(s)")
+            _report(problems, warnings)
             failed += bool(problems)
+            with_math += landed == page and equations > 0
+        print(f"{with_math} page(s) with math")
+        print(f"light and dark mode: {chapters[0]}")
+        problems = check_modes(driver, base_url, chapters[0], shots)
+        _report(problems, [])
+        failed += bool(problems)
     finally:
         driver.quit()
         server.shutdown()
@@ -285,7 +627,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the link check and (unless ``--no-browser``) the browser check."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site_dir", help="built site, e.g. _build/html")
-    parser.add_argument("--no-browser", action="store_true", help="check links only")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser check")
+    parser.add_argument(
+        "--student", action="store_true", help="the student edition: no solution, every exercise"
+    )
+    parser.add_argument("--full", help="with --student: the full site, e.g. _build/html")
     args = parser.parse_args(argv)
     site = Path(args.site_dir)
     if not (site / "index.html").is_file():
@@ -297,9 +643,27 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print(f"links: {len(broken)} broken")
 
+    remote = remote_scripts(site)
+    figures, transparent = transparent_images(site)
+    problems = [f"a script from another host: {line}" for line in remote]
+    problems += [f"_images/{name}: transparent pixels" for name in transparent]
+    if args.student:
+        student, exercises, solutions = check_student(site, args.full)
+        problems += student
+        print(f"student edition: {exercises} exercises, {solutions} solutions")
+    for line in problems:
+        print(line)
+    print(
+        f"self-contained: {len(remote)} remote script(s), "
+        f"{len(transparent)} of {figures} figures with transparent pixels"
+    )
+
     failed_pages = 0 if args.no_browser else check_browser(site)
-    ok = not broken and not failed_pages
-    print(f"{'OK' if ok else 'FAILED'}: {len(broken)} broken link(s), {failed_pages} failed page(s)")
+    ok = not broken and not problems and not failed_pages
+    print(
+        f"{'OK' if ok else 'FAILED'}: {len(broken)} broken link(s), {len(problems)} other "
+        f"problem(s), {failed_pages} failed page(s)"
+    )
     return 0 if ok else 1
 
 

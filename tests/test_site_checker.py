@@ -1,6 +1,7 @@
 """Unit tests for the link checker in scripts/check_site.py (no browser needed)."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -87,4 +88,130 @@ def test_chapter_pages_come_from_notebook_sources(check_site, tmp_path):
         "book/faq.html",
         "book/intro.html",
         "book/notes.html",
+    ]
+
+
+TYPESET = '<mjx-container class="MathJax"><mjx-math><mjx-mi>x</mjx-mi></mjx-math></mjx-container>'
+
+
+@pytest.mark.parametrize(
+    "article",
+    [
+        "<article><p>No math at all, and $5 is not a delimiter.</p></article>",
+        f'<article><p>Inline <span class="math notranslate">{TYPESET}</span>.</p>'
+        f'<div class="math notranslate"><span class="eqno">(1)</span>{TYPESET}</div></article>',
+        f'<article><span class="math">{TYPESET}</span><img src="a.png"><br>'
+        r"<pre>print('\(not math\)', '$$')</pre><p>Code: <code>re.compile(r'\[')</code></p>"
+        "</article>",
+    ],
+    ids=["no-math", "typeset", "delimiters-in-code"],
+)
+def test_typeset_math_passes(check_site, article):
+    assert check_site.math_problems(article)[1] == []
+
+
+@pytest.mark.parametrize(
+    "article, problem",
+    [
+        (r'<article><p>Inline <span class="math">\(x\)</span>.</p></article>', "1 of 1 equations"),
+        (
+            rf'<article><span class="math">{TYPESET}</span><div class="math">\[y\]</div></article>',
+            "1 of 2 equations",
+        ),
+        (
+            "<article><p>The loss $$L = x$$ is raw.</p></article>",
+            "raw TeX delimiters in the text: $$",
+        ),
+        (r"<article><p>Raw \( x \) left.</p></article>", r"raw TeX delimiters in the text: \( \)"),
+        (
+            f'<article><span class="math">{TYPESET[:-16]}<mjx-merror>x</mjx-merror>'
+            "</mjx-container></span></article>",
+            "1 TeX error(s)",
+        ),
+    ],
+    ids=["inline-not-typeset", "display-not-typeset", "raw-dollars", "raw-parens", "tex-error"],
+)
+def test_untypeset_math_fails(check_site, article, problem):
+    problems = check_site.math_problems(article)[1]
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_math_elements_are_counted(check_site):
+    article = f'<article><span class="math">{TYPESET}</span><div class="math">{TYPESET}</div>'
+    assert check_site.math_problems(article + "</article>") == (2, [])
+
+
+def test_remote_scripts_are_reported(check_site, tmp_path):
+    (tmp_path / "index.html").write_text(
+        _page(
+            '<script src="_static/mathjax/tex-chtml.js"></script>'
+            "<script>window.MathJax = {}</script>"
+            '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+            '<script src="//example.org/x.js"></script>'
+        )
+    )
+    problems = check_site.remote_scripts(tmp_path)
+    assert problems == [
+        "index.html: https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js",
+        "index.html: //example.org/x.js",
+    ]
+
+
+def test_transparent_images_are_reported(check_site, tmp_path):
+    from PIL import Image
+
+    (tmp_path / "_images").mkdir()
+    Image.new("RGB", (4, 4), "white").save(tmp_path / "_images" / "rgb.png")
+    Image.new("RGBA", (4, 4), (255, 255, 255, 255)).save(tmp_path / "_images" / "opaque.png")
+    clear = Image.new("RGBA", (4, 4), (255, 255, 255, 255))
+    clear.putpixel((1, 1), (0, 0, 0, 0))
+    clear.save(tmp_path / "_images" / "clear.png")
+    assert check_site.transparent_images(tmp_path) == (3, ["clear.png"])
+
+
+EXERCISE = '<div class="exercise admonition" id="ex-{0}"><p>Exercise {0}: do it.</p></div>'
+SOLUTION = (
+    '<div class="solution admonition" id="sol-{0}"><p>Solution to Exercise {0}</p>'
+    '<section id="solution-content"><p>The answer is that the gradient vanishes '
+    "on every masked position.</p></section></div>"
+)
+
+
+def _edition(root, solutions: bool, leak: bool = False):
+    """A one-chapter site, with or without its two solutions (or with one's text left)."""
+    (root / "_sources" / "book").mkdir(parents=True)
+    cells = [
+        {"cell_type": "markdown", "source": ["```{exercise} One\n", "Do it.\n", "```\n"]},
+        {"cell_type": "code", "source": ["```{exercise} not a directive\n"]},
+        {"cell_type": "markdown", "source": [":::{exercise}\n", ":::\n"]},
+    ]
+    (root / "_sources" / "book" / "ch.ipynb").write_text(json.dumps({"cells": cells}))
+    body = EXERCISE.format(1) + (SOLUTION.format(1) if solutions else "")
+    body += EXERCISE.format(2) + (SOLUTION.format(2) if solutions else "")
+    if leak:
+        body += "<p>The answer is that the gradient vanishes on every masked position.</p>"
+    (root / "book").mkdir()
+    (root / "book" / "ch.html").write_text(_page(body))
+    return root
+
+
+def test_student_edition_without_solutions_passes(check_site, tmp_path):
+    full = _edition(tmp_path / "full", solutions=True)
+    student = _edition(tmp_path / "student", solutions=False)
+    assert check_site.check_student(student, full) == ([], 2, 0)
+    problems, exercises, solutions = check_site.check_student(full)
+    assert (exercises, solutions) == (2, 2) and problems == ["book/ch.html: 2 solution(s)"]
+
+
+def test_student_edition_with_solution_text_or_missing_exercise_fails(check_site, tmp_path):
+    full = _edition(tmp_path / "full", solutions=True)
+    leaky = _edition(tmp_path / "leaky", solutions=False, leak=True)
+    problems = check_site.check_student(leaky, full)[0]
+    assert len(problems) == 1 and "1 run(s) of solution text" in problems[0]
+    short = _edition(tmp_path / "short", solutions=False)
+    page = short / "book" / "ch.html"
+    page.write_text(page.read_text().replace(EXERCISE.format(2), ""))
+    assert check_site.check_student(short, full)[0] == [
+        "1 exercises, but the sources have 2",
+        f"1 exercises, but {full} has 2",
     ]
