@@ -230,7 +230,7 @@ class _MathParser(HTMLParser):
         self.stack.append([tag, is_math, False])
 
     def handle_endtag(self, tag: str) -> None:
-        for name, is_math, typeset in _close(self.stack, tag):
+        for _tag, is_math, typeset in _close(self.stack, tag):
             self.typeset += is_math and typeset
 
     def handle_data(self, data: str) -> None:
