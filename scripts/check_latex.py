@@ -19,12 +19,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 # Output that must not reach the page: a figure shown as text, ANSI escapes (raw, or their
-# "[0m" remains with LaTeX's "{[}" for "["), Keras progress bars and epoch lines.
+# "[0m" remains with LaTeX's "{[}" for "["), Keras progress bars and epoch lines, and a library's
+# log warnings (TensorFlow logs to the notebook).
 NOISE = {
     "a figure's text form": re.compile(r"Figure size \d"),
     "an ANSI escape": re.compile(r"\x1b|\^\^\[|(?:\[|\{\[\})\d+(?:;\d+)*m"),
     "a progress bar": re.compile("\u2501+"),
     "a Keras epoch line": re.compile(r"^Epoch \d+/\d+", re.M),
+    "a library's log warning": re.compile(r"^WARNING:[\w.]+:", re.M),
 }
 HEADING = re.compile(r"^\\(?:title|part|chapter|section)\{(.*)\}\s*$", re.M)
 GRAPHIC = re.compile(r"\\(?:sphinx)?includegraphics(?:\[[^\]]*\])?\{((?:[^{}]|\{[^{}]*\})*)\}")

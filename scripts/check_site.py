@@ -52,6 +52,8 @@ SKIP_SOURCE_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 #: Elements that myst-nb renders for stderr streams and exceptions.
 ERROR_SELECTOR = ".output.stderr, div.output.traceback, .cell_output .traceback"
 TRACEBACK_TEXT = "Traceback (most recent call last)"
+#: A library's log warning that reached a cell's output (TensorFlow logs to the notebook).
+LOG_WARNING = re.compile(r"^WARNING:[\w.]+:", re.M)
 MIN_ARTICLE_TEXT = 200  # characters; a page that failed to render holds little more than its title
 _ARTICLE_TEXT_JS = "const a = document.querySelector('article'); return a ? a.innerText : '';"
 
@@ -505,8 +507,12 @@ def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
     errors = driver.execute_script(f"return document.querySelectorAll({ERROR_SELECTOR!r}).length")
     if errors:
         problems.append(f"{errors} error output(s) ({ERROR_SELECTOR})")
-    if TRACEBACK_TEXT in driver.execute_script("return document.body.innerText"):
+    body = driver.execute_script("return document.body.innerText")
+    if TRACEBACK_TEXT in body:
         problems.append(f"page text contains {TRACEBACK_TEXT!r}")
+    warnings = LOG_WARNING.findall(body)
+    if warnings:
+        problems.append(f"{len(warnings)} log warning(s) in the outputs: {warnings[0]}")
     equations, math = check_math(driver)
     problems += math
     try:
