@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from check_site import LOG_WARNING
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ NOISE = {
     "an ANSI escape": re.compile(r"\x1b|\^\^\[|(?:\[|\{\[\})\d+(?:;\d+)*m"),
     "a progress bar": re.compile("\u2501+"),
     "a Keras epoch line": re.compile(r"^Epoch \d+/\d+", re.M),
-    "a library's log warning": re.compile(r"^WARNING:[\w.]+:", re.M),
+    "a library's log warning": LOG_WARNING,
 }
 HEADING = re.compile(r"^\\(?:title|part|chapter|section)\{(.*)\}\s*$", re.M)
 GRAPHIC = re.compile(r"\\(?:sphinx)?includegraphics(?:\[[^\]]*\])?\{((?:[^{}]|\{[^{}]*\})*)\}")
