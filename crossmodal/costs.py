@@ -19,7 +19,7 @@ ARGUMENTS = {
 """The benchmark's settings for each layer (32 fused units where the layer has a width)."""
 
 HEAD = (32, 10)
-"""The dense layers after the fusion layer: 32 hidden units, 10 outputs."""
+"""The dense layers after the fusion layer (32 hidden units, 10 outputs)."""
 
 
 def fusion_layer(kind, n, d):

@@ -407,8 +407,8 @@ class TransformerTokenEncoder(_TokenInputs, layers.Layer):
 
 
 MEL_SETTINGS = {"fft_length": 256, "sequence_stride": 64, "num_mel_bins": 48}
-"""Log-mel settings shared by the audio encoder and the plots: 32 ms windows
-and an 8 ms hop at 8 kHz, 48 mel bins."""
+"""Log-mel settings shared by the audio encoder and the plots (32 ms windows
+and an 8 ms hop at 8 kHz, 48 mel bins)."""
 
 DECIBEL_SCALE = 40.0
 """Log-mel powers span a few tens of decibels; dividing by 40 brings them to

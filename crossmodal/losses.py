@@ -26,8 +26,8 @@ def contrastive_loss(a, b, temperature):
             similarities.
 
     Returns:
-        A scalar: ``log(batch)`` when all similarities are equal, near 0 when
-        each row matches only its partner at a low temperature.
+        The loss, a scalar; ``log(batch)`` when all similarities are equal,
+        near 0 when each row matches only its partner at a low temperature.
 
     Raises:
         ValueError: if ``a`` and ``b`` are not both ``(batch, d)`` with the

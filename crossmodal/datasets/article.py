@@ -64,8 +64,9 @@ def load_cifar10(cache_dir=None):
     """CIFAR-10 as ``(train, test)`` dicts of ``"image"`` and ``"label"``.
 
     Returns:
-        Two dicts: ``"image"`` ``(n, 32, 32, 3)`` float32 in ``[0, 1]`` and
-        ``"label"`` ``(n,)`` int64 class ids (names in ``CIFAR10_CLASSES``);
+        Two dicts, the training and the test set, each with ``"image"``
+        ``(n, 32, 32, 3)`` float32 in ``[0, 1]`` and ``"label"`` ``(n,)``
+        int64 class ids (names in ``CIFAR10_CLASSES``);
         50,000 training and 10,000 test images for the real data.
     """
     folder = os.path.join(
@@ -102,8 +103,9 @@ def load_imdb(sequence_length=256, num_words=10_000, cache_dir=None):
     outside the ``num_words`` most frequent become the out-of-vocabulary id 2.
 
     Returns:
-        Two dicts: ``"text"`` ``(n,)`` decoded reviews, ``"tokens"``
-        ``(n, sequence_length)`` int32 ids, ``"label"`` ``(n,)`` int64
+        Two dicts, the training and the test set, each with ``"text"``
+        ``(n,)`` decoded reviews, ``"tokens"`` ``(n, sequence_length)`` int32
+        ids and ``"label"`` ``(n,)`` int64
         (1 = positive); 25,000 reviews each for the real data.
     """
     directory = _datasets_dir(cache_dir)
