@@ -23,7 +23,11 @@ The checks:
    each page is written to ``<site>/../screenshots/``, and one chapter is
    shot again in light and in dark mode (``<chapter>-light.png``,
    ``<chapter>-dark.png``), which must differ in background colour.
-4. Student edition (``--student``). No solution on any page, and as many
+4. Editions in other languages, built into a sub-folder of the site (``zh/``, with its own
+   ``_sources``). Every English page has a twin there, with as many glued values and figures;
+   the prose of a Chinese page is mostly CJK; in the browser every page of the edition passes
+   the checks of 3., and each page's language link lands on its twin in the other edition.
+5. Student edition (``--student``). No solution on any page, and as many
    exercises as the sources have ``{exercise}`` directives (and as the full
    site, with ``--full``); no text of a solution of the full site is left.
 
@@ -84,6 +88,13 @@ VOID = {
 }
 EXERCISE_DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{exercise(?:-start)?\}", re.MULTILINE)
 MIN_SOLUTION_RUN = 40  # characters; shorter runs of a solution's text may well occur elsewhere
+#: Classes of text that stays English in every edition: references, and docstrings (autodoc's
+#: object descriptions, and modules' docstrings, marked by _ext/editions.py).
+UNTRANSLATED = {"citation", "py", "untranslated"}
+#: The script of each edition's language: most letters of its prose must be in it.
+SCRIPTS = {"zh": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")}
+MIN_SCRIPT_SHARE = 0.5  # of the letters of a translated page's prose (the rest: names, symbols)
+LATIN = re.compile(r"[A-Za-z]")
 
 
 class _PageParser(HTMLParser):
@@ -115,8 +126,15 @@ def _parse(path: Path) -> _PageParser:
 
 
 def _is_source_page(rel: str) -> bool:
-    """Whether the links of the page at site-relative path ``rel`` are checked."""
-    return not (rel.startswith(SKIP_SOURCE_DIRS) or rel in SKIP_SOURCE_PAGES)
+    """Whether the links of the page at site-relative path ``rel`` are checked.
+
+    An edition in another language (``zh/``) has folders and pages of its own to skip.
+    """
+    for edition in ("", *(f"{name}/" for name in SCRIPTS)):
+        inside = rel.removeprefix(edition)
+        if inside.startswith(SKIP_SOURCE_DIRS) or inside in SKIP_SOURCE_PAGES:
+            return False
+    return True
 
 
 def check_links(site_dir: str | os.PathLike) -> list[str]:
@@ -259,6 +277,82 @@ def math_problems(html: str) -> tuple[int, list[str]]:
     if left:
         problems.append(f"raw TeX delimiters in the text: {' '.join(left)}")
     return parser.math, problems
+
+
+class _ArticleParser(HTMLParser):
+    """Collect the prose of a page's ``<article>`` and count its glued values and images."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[list] = []  # [tag]
+        self.depth = None  # the depth of the stack at the article, None outside it
+        self.glued = self.images = 0
+        self.prose: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "article" and self.depth is None:
+            self.depth = len(self.stack)
+        if self.depth is not None:
+            classes = (dict(attrs).get("class") or "").split()
+            self.glued += "pasted-text" in classes
+            self.images += tag == "img"
+        if tag not in VOID:
+            classes = UNTRANSLATED.intersection((dict(attrs).get("class") or "").split())
+            self.stack.append(["pre" if classes else tag])  # read no prose inside
+
+    def handle_endtag(self, tag: str) -> None:
+        _close(self.stack, tag)
+        if self.depth is not None and len(self.stack) <= self.depth:
+            self.depth = None
+
+    def handle_data(self, data: str) -> None:
+        if self.depth is not None and not any(entry[0] in NOT_PROSE for entry in self.stack):
+            self.prose.append(data)
+
+
+def article(path: Path) -> _ArticleParser:
+    """Parse the article of one page."""
+    parser = _ArticleParser()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    parser.close()
+    return parser
+
+
+def editions(site_dir: str | os.PathLike) -> list[str]:
+    """The sub-folders of a site that hold an edition in another language (they have sources)."""
+    return sorted(path.parent.name for path in Path(site_dir).glob("*/_sources"))
+
+
+def check_edition(site_dir: str | os.PathLike, edition: str) -> tuple[list[str], int, float]:
+    """Compare an edition's pages with their English twins.
+
+    Returns the problems, the number of pages compared and the smallest share of the
+    edition's script among the letters of a page's prose (1.0 for a language without one).
+    """
+    site = Path(site_dir)
+    english, translated = source_pages(site), source_pages(site / edition)
+    problems = [f"{edition}/{page}: missing" for page in english if page not in translated]
+    problems += [f"{edition}/{page}: no English twin" for page in translated if page not in english]
+    script = SCRIPTS.get(edition)
+    lowest = 1.0
+    for page in sorted(set(english) & set(translated)):
+        original, twin = article(site / page), article(site / edition / page)
+        for what, count in (("glued values", "glued"), ("figures", "images")):
+            if getattr(original, count) != getattr(twin, count):
+                problems.append(
+                    f"{edition}/{page}: {getattr(twin, count)} {what}, "
+                    f"the English page has {getattr(original, count)}"
+                )
+        if script:
+            prose = "".join(twin.prose)
+            native, latin = len(script.findall(prose)), len(LATIN.findall(prose))
+            share = native / max(native + latin, 1)
+            lowest = min(lowest, share)
+            if share < MIN_SCRIPT_SHARE:
+                problems.append(
+                    f"{edition}/{page}: {share:.0%} of the prose's letters in {edition}"
+                )
+    return problems, len(set(english) & set(translated)), lowest
 
 
 class _AdmonitionParser(HTMLParser):
@@ -472,8 +566,15 @@ def check_math(driver) -> tuple[int, list[str]]:
     return equations, problems if state == "ok" else [state, *problems]
 
 
-def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
-    """Open one page; return ``(problems, warnings, figure_count, equation_count, final_path)``."""
+_EDITION_LINKS_JS = "return Array.from(document.querySelectorAll('a.edition-link'), a => a.href)"
+
+
+def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path, twin=None):
+    """Open one page; return ``(problems, warnings, figure_count, equation_count, final_path)``.
+
+    With ``twin`` (the site-relative path of the same page in the other edition), the page's
+    language link must lead there.
+    """
     problems, warnings = [], []
     driver.get(base_url + page)
     # Wait until loaded and the URL has not changed for a second: Jupyter
@@ -526,6 +627,16 @@ def check_page(driver, base_url: str, page: str, chapter: bool, shots: Path):
     shot.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(shot))
     landed = driver.current_url.removeprefix(base_url)
+    if twin is not None:
+        links = driver.execute_script(_EDITION_LINKS_JS)
+        if not links:
+            problems.append("no link to the page in the other language")
+        else:
+            driver.get(links[0])
+            _wait(lambda: driver.execute_script("return document.readyState") == "complete")
+            reached = driver.current_url.removeprefix(base_url)
+            if reached != twin:
+                problems.append(f"the language link leads to {reached}, not to {twin}")
     return problems, warnings, figures, equations, landed
 
 
@@ -581,12 +692,22 @@ def check_browser(site_dir: str | os.PathLike) -> int:
     """Check the home page and every page of the book; return the number of failed pages.
 
     Chapter pages (from notebooks) must also show at least one figure; the first chapter is
-    also shot in light and dark mode.
+    also shot in light and dark mode. The pages of the other editions are checked the same
+    way, and every page's language link must lead to its twin.
     """
     site = Path(site_dir).resolve()
     shots = site.parent / "screenshots"
     chapters = chapter_pages(site)
     pages = source_pages(site)
+    # (path, is a chapter, the twin its language link must reach): the English pages, then
+    # each page of the other editions
+    other = editions(site)
+    to_open = [("index.html", False, None)]
+    to_open += [(page, page in chapters, f"{other[0]}/{page}" if other else None) for page in pages]
+    for edition in other:
+        translated = source_pages(site / edition)
+        to_open.append((f"{edition}/index.html", False, None))
+        to_open += [(f"{edition}/{page}", page in chapters, page) for page in translated]
     if not chapters:
         print(f"FAIL no chapter pages found under {site / '_sources'}")
         return 1
@@ -598,14 +719,14 @@ def check_browser(site_dir: str | os.PathLike) -> int:
         if reaches_other_hosts(driver, server.server_address[1]):
             print("FAIL the browser reaches hosts other than 127.0.0.1")
             failed += 1
-        for page in ["index.html"] + pages:
+        for page, chapter, twin in to_open:
             if not (site / page).is_file():
                 print(f"FAIL {page}  missing")
                 failed += 1
                 continue
             try:
                 problems, warnings, figures, equations, landed = check_page(
-                    driver, base_url, page, page in chapters, shots
+                    driver, base_url, page, chapter, shots, twin
                 )
             except Exception as exc:  # e.g. a page load timeout
                 problems, warnings, figures, equations = [f"browser error: {exc}"], [], 0, 0
@@ -653,6 +774,14 @@ def main(argv: list[str] | None = None) -> int:
     figures, transparent = transparent_images(site)
     problems = [f"a script from another host: {line}" for line in remote]
     problems += [f"_images/{name}: transparent pixels" for name in transparent]
+    for edition in editions(site):
+        twins, compared, share = check_edition(site, edition)
+        problems += twins
+        print(
+            f"edition {edition}: {compared} pages beside their English twins, "
+            f"{len(twins)} problem(s); lowest share of {edition} letters in a page's prose "
+            f"{share:.0%}"
+        )
     if args.student:
         student, exercises, solutions = check_student(site, args.full)
         problems += student

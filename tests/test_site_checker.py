@@ -215,3 +215,62 @@ def test_student_edition_with_solution_text_or_missing_exercise_fails(check_site
         "1 exercises, but the sources have 2",
         f"1 exercises, but {full} has 2",
     ]
+
+
+def _article(prose: str, glued: int = 2, figures: int = 1) -> str:
+    values = " ".join(f'<span class="pasted-text">0.{i}</span>' for i in range(glued))
+    images = '<img src="../_images/f.png" alt="a figure">' * figures
+    return _page(
+        f'<nav><p>{"sidebar text " * 50}</p></nav><article class="bd-article"><h1>{prose}</h1>'
+        f"<p>{prose} {values}</p>{images}<pre>code stays English in every edition</pre>"
+        '<div class="citation"><p>A. Author. A paper title in English. 2020.</p></div>'
+        '<dl class="py function"><dd><p>A docstring, in English everywhere.</p></dd></dl>'
+        "</article>"
+    )
+
+
+def _two_editions(root, translated: dict[str, str]):
+    """An English site with pages a and b, and a zh edition with the pages given."""
+    for edition, pages in (("", {"a": "Fusion helps", "b": "Mapping"}), ("zh/", translated)):
+        for name, prose in pages.items():
+            (root / f"{edition}_sources" / "book").mkdir(parents=True, exist_ok=True)
+            (root / f"{edition}_sources" / "book" / f"{name}.ipynb").write_text("{}")
+            (root / f"{edition}book").mkdir(parents=True, exist_ok=True)
+            (root / f"{edition}book" / f"{name}.html").write_text(_article(prose))
+    return root
+
+
+def test_an_edition_is_compared_with_its_english_twins(check_site, tmp_path):
+    site = _two_editions(tmp_path, {"a": "多模态融合确实有帮助 (fusion)", "b": "跨模态映射与对齐"})
+    assert check_site.editions(site) == ["zh"]
+    problems, compared, share = check_site.check_edition(site, "zh")
+    assert problems == [] and compared == 2
+    assert 0.5 < share < 1  # "fusion": six Latin letters beside ten CJK characters
+    parsed = check_site.article(site / "zh" / "book" / "a.html")
+    assert (parsed.glued, parsed.images) == (2, 1)
+    assert "sidebar" not in "".join(parsed.prose)
+    assert "English" not in "".join(parsed.prose)  # code, references and docstrings
+
+
+def test_an_edition_with_a_missing_page_value_or_figure_or_english_prose_fails(
+    check_site, tmp_path
+):
+    site = _two_editions(tmp_path, {"a": "Fusion helps, still in English", "c": "额外的页面"})
+    (site / "zh" / "book" / "a.html").write_text(_article("融合有帮助", glued=1, figures=0))
+    problems = check_site.check_edition(site, "zh")[0]
+    assert problems == [
+        "zh/book/b.html: missing",
+        "zh/book/c.html: no English twin",
+        "zh/book/a.html: 1 glued values, the English page has 2",
+        "zh/book/a.html: 0 figures, the English page has 1",
+    ]
+    (site / "zh" / "book" / "a.html").write_text(_article("Fusion helps, still in English"))
+    problems = check_site.check_edition(site, "zh")[0]
+    assert problems[-1] == "zh/book/a.html: 0% of the prose's letters in zh"
+
+
+def test_an_editions_own_static_files_are_not_checked_for_links(check_site):
+    assert not check_site._is_source_page("zh/_static/webpack-macros.html")
+    assert not check_site._is_source_page("zh/search.html")
+    assert check_site._is_source_page("zh/book/mapping.html")
+    assert check_site._is_source_page("book/zh/_static.html")

@@ -4,10 +4,13 @@ The English pages are the only source; ``locales/<lang>/LC_MESSAGES/book/<page>.
 translated string per paragraph, heading, caption or table cell (``bash scripts/translations.sh``
 refreshes them). A translation may reword anything but what the build reads: roles (glued numbers,
 cross-references, citations), inline math, inline code and links must come through unchanged.
+With ``CROSSMODAL_TEMPLATES`` set to the pages' message templates (``bash scripts/translations.sh
+--check`` extracts them and runs this file), the catalogues must hold exactly the pages' messages.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -19,6 +22,7 @@ babel_pofile = pytest.importorskip("babel.messages.pofile")
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "locales"
 CATALOGUES = sorted(LOCALES.glob("*/LC_MESSAGES/book/*.po"))
+TEMPLATES = os.environ.get("CROSSMODAL_TEMPLATES")
 
 #: ``{role}`target``` or ``{role}`title <target>```: the role and its target must survive;
 #: a title may be translated.
@@ -98,3 +102,15 @@ def test_there_is_a_catalogue_for_every_page():
         have = {path.stem for path in CATALOGUES if path.parts[-4] == language}
         assert have == pages, f"{language}: missing {pages - have}, extra {have - pages}"
     assert CATALOGUES, "no catalogue under locales/"
+
+
+@pytest.mark.skipif(
+    not TEMPLATES, reason="needs the pages' message templates: bash scripts/translations.sh --check"
+)
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda path: path.stem)
+def test_catalogue_holds_exactly_the_messages_of_its_page(catalogue):
+    template = Path(TEMPLATES) / "book" / f"{catalogue.stem}.pot"
+    want = {message.id for message in entries(template)}
+    have = {message.id for message in entries(catalogue)}
+    assert not want - have, f"{len(want - have)} new messages, first: {sorted(want - have)[0]!r}"
+    assert not have - want, f"{len(have - want)} stale messages, first: {sorted(have - want)[0]!r}"
