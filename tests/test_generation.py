@@ -6,7 +6,7 @@ import pytest
 
 from crossmodal import runtime
 from crossmodal.datasets.text import PADDING
-from crossmodal.decoders import ImageDecoder
+from crossmodal.decoders import ImageDecoder, VectorDecoder
 from crossmodal.encoders import ImageEncoder, VectorEncoder
 from crossmodal.generation import (
     END,
@@ -319,3 +319,24 @@ def test_vae_construction_checks():
     wrong = ConditionalVAE(encoders, ImageDecoder((32, 32, 3)))
     with pytest.raises(ValueError, match=r"32, 32, 3.*'image'.*16, 16, 3"):
         wrong(_scenes())
+
+
+def test_vae_takes_several_conditions_and_any_target_name():
+    runtime.seed_everything(0)
+    rng = np.random.default_rng(0)
+    data = {
+        name: rng.random((8, width)).astype("float32")
+        for name, width in (("scene", 6), ("caption", 5), ("colour", 3))
+    }
+    model = ConditionalVAE(
+        {name: VectorEncoder(4, hidden=(4,)) for name in data},
+        VectorDecoder(6, hidden=(8,)),
+        target="scene",
+        latent_dim=2,
+    )
+    assert model.conditions == ["caption", "colour"]
+    assert model(data)["scene"].shape == (8, 6)
+    conditions = {"caption": data["caption"][:2], "colour": data["colour"][:2]}
+    assert model.generate(conditions, 5, seed=0).shape == (2, 5, 6)
+    with pytest.raises(ValueError, match=r"every condition \['caption', 'colour'\]"):
+        model.generate({"caption": data["caption"]}, 2)
