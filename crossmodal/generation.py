@@ -54,9 +54,11 @@ class CaptionGenerator(layers.Layer):
 
     ``inputs`` is a dict: ``"code"`` ``(batch, d)`` (an image's code, say) and
     ``"previous"`` ``(batch, T)`` token ids (``previous_tokens`` makes them
-    from a caption). A dense layer (tanh) turns the code into the GRU's
-    initial state; the GRU reads the embedded previous tokens and a dense
-    layer gives next-token logits ``(batch, T, vocabulary_size)`` in float32.
+    from a caption). A dense layer (tanh) turns the code into a context
+    vector, the GRU's initial state, which is also read at every step beside
+    the embedded previous token (so the code is not forgotten as the caption
+    grows); a dense layer gives next-token logits ``(batch, T,
+    vocabulary_size)`` in float32.
     Train it with ``SparseCategoricalCrossentropy(from_logits=True)`` against
     the caption's token ids. ``greedy_decode``, ``sample_decode`` and ``beam_search`` write
     ``(batch, length)`` captions from codes; a row ends with ``END`` (``0``)
@@ -90,15 +92,18 @@ class CaptionGenerator(layers.Layer):
         shape = self._check(input_shape)
         self.embed.build(shape["previous"])
         self.initial_state.build(shape["code"])
-        self.gru.build((*shape["previous"], self.embedding_dim))
+        self.gru.build((*shape["previous"], self.embedding_dim + self.units))
         self.logits.build((*shape["previous"], self.units))
 
     def call(self, inputs):
         inputs = self._check(inputs)
         check_token_ids(inputs["previous"], self.name, self.vocabulary_size)
-        state = self.initial_state(ops.cast(inputs["code"], self.compute_dtype))
+        context = self.initial_state(ops.cast(inputs["code"], self.compute_dtype))
         tokens = self.embed(ops.cast(inputs["previous"], "int32"))
-        return self.logits(self.gru(tokens, initial_state=[state]))
+        steps = ops.shape(tokens)[1]
+        every_step = ops.repeat(ops.expand_dims(context, 1), steps, axis=1)
+        sequence = ops.concatenate([tokens, ops.cast(every_step, tokens.dtype)], axis=-1)
+        return self.logits(self.gru(sequence, initial_state=[context]))
 
     def compute_output_shape(self, input_shape):
         return (*self._check(input_shape)["previous"], self.vocabulary_size)

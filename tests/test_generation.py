@@ -340,3 +340,32 @@ def test_vae_takes_several_conditions_and_any_target_name():
     assert model.generate(conditions, 5, seed=0).shape == (2, 5, 6)
     with pytest.raises(ValueError, match=r"every condition \['caption', 'colour'\]"):
         model.generate({"caption": data["caption"]}, 2)
+
+
+def test_parse_caption_reads_every_generated_caption_back_and_rejects_others():
+    from crossmodal.datasets import make_scenes, parse_caption
+
+    data = make_scenes(300, seed=5, min_objects=1, max_objects=3)
+    scene = data["scene"]
+    for i, caption in enumerate(data["caption"]):
+        objects = [
+            (scene["size"][i, k], scene["colour"][i, k], scene["shape"][i, k])
+            for k in range(3)
+            if scene["shape"][i, k] >= 0
+        ]
+        assert sorted(parse_caption(caption)) == sorted(objects), caption
+    assert parse_caption("we can see a tiny red disc") == ((0, 0, 0),)
+    assert parse_caption("a blue box that is huge next to a small wedge coloured cyan") == (
+        (1, 2, 1),
+        (0, 5, 2),
+    )
+    for bad in (
+        "",
+        "there is",
+        "a red circle",
+        "a small red red circle",
+        "a small purple disc",
+        "we can see a small red disc and",
+        "the picture shows a small red disc that is",
+    ):
+        assert parse_caption(bad) is None, bad
