@@ -8,6 +8,7 @@ from crossmodal import runtime
 from crossmodal.datasets.text import PADDING
 from crossmodal.decoders import ImageDecoder, VectorDecoder
 from crossmodal.encoders import ImageEncoder, VectorEncoder
+from crossmodal.exercises import check_kl_divergence
 from crossmodal.generation import (
     END,
     START,
@@ -219,6 +220,17 @@ def test_kl_divergence_by_hand():
     expected = 0.5 * (0.5 * (2.0 - np.log(2.0)))
     np.testing.assert_allclose(float(kl_divergence(mean, log_var)), expected, rtol=1e-6)
     assert float(kl_divergence(np.full((1, 3), 2.0), np.zeros((1, 3)))) == pytest.approx(6.0)
+
+
+def test_kl_checker_accepts_the_package_function_and_rejects_common_mistakes():
+    assert check_kl_divergence(lambda mean, log_var: float(kl_divergence(mean, log_var)))
+    mistakes = {
+        "log-variance": lambda m, v: np.mean(0.5 * np.sum(np.exp(v / 2) + m**2 - 1 - v, -1)),
+        "average over the batch": lambda m, v: np.sum(0.5 * (np.exp(v) + m**2 - 1 - v)),
+    }
+    for match, wrong in mistakes.items():
+        with pytest.raises(AssertionError, match=match):
+            check_kl_divergence(wrong)
 
 
 SIDE, WORDS = 16, 10
