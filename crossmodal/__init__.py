@@ -4,7 +4,8 @@ Models are built from three kinds of pieces: ``encoders`` (one modality ->
 vector), ``fusion`` (dict of vectors -> vector) and ``decoders`` (vector ->
 modality or prediction); ``multimodal.MultimodalEncoder`` composes encoders,
 ``dropout`` (missing modalities) and fusion, and every model in ``models``
-starts with it. ``losses`` holds the contrastive loss, ``datasets`` makes the
+starts with it; ``generation`` writes captions token by token and draws images
+for a caption. ``losses`` holds the contrastive loss, ``datasets`` makes the
 data offline, ``evaluation`` measures shared spaces, ``explain`` attributes
 decisions to parts of the inputs, ``plot`` draws, ``records`` holds the results
 of long runs, ``runtime`` seeds and picks the device profile, ``claims`` checks
@@ -30,6 +31,7 @@ from crossmodal import (  # noqa: E402
     exercises,
     explain,
     fusion,
+    generation,
     losses,
     models,
     multimodal,
@@ -49,6 +51,7 @@ __all__ = [
     "exercises",
     "explain",
     "fusion",
+    "generation",
     "losses",
     "models",
     "multimodal",

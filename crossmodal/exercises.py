@@ -306,3 +306,39 @@ def check_film(fn):
             f"{np.round(got.reshape(-1)[:4], 3).tolist()}... (broadcast gamma[:, None, None, :])"
         )
     return _passed("film")
+
+
+def check_kl_divergence(fn):
+    """Chapter "Generating one modality from another": ``fn(mean, log_var)`` -> KL to N(0, I).
+
+    ``mean`` and ``log_var`` are ``(batch, latent_dim)``; the result must be
+    ``0.5 * sum(exp(log_var) + mean ** 2 - 1 - log_var)`` over the latent axis,
+    averaged over the batch.
+    """
+    rng = np.random.default_rng(17)
+    cases = [
+        (np.zeros((3, 4)), np.zeros((3, 4)), 0.0, "the prior itself is at KL 0"),
+        (np.array([[2.0, 0.0]]), np.zeros((1, 2)), 2.0, "a shifted mean costs mean ** 2 / 2"),
+        (
+            np.zeros((1, 1)),
+            np.log([[4.0]]),
+            0.5 * (4.0 - 1.0 - np.log(4.0)),
+            "the argument is the log-variance, not the standard deviation",
+        ),
+        (
+            np.array([[1.0, 0.0], [0.0, 0.0]]),
+            np.zeros((2, 2)),
+            0.25,
+            "sum over the latent axis, then average over the batch",
+        ),
+    ]
+    mean, log_var = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    want = np.mean(0.5 * np.sum(np.exp(log_var) + mean**2 - 1 - log_var, axis=-1))
+    cases.append((mean, log_var, want, "random means and log-variances"))
+    for mean, log_var, want, what in cases:
+        got = float(fn(mean.copy(), log_var.copy()))
+        assert np.isclose(got, want, rtol=1e-5, atol=1e-6), (
+            f"{what}: expected {want:.4f}, got {got:.4f} (each coordinate gives "
+            f"0.5 * (exp(log_var) + mean ** 2 - 1 - log_var))"
+        )
+    return _passed("kl_divergence")

@@ -26,6 +26,7 @@ SCRIPT = textwrap.dedent("""
     from crossmodal.dropout import EmptyAsMissing, ModalityDropout
     from crossmodal.encoders import ImageEncoder, TokenEncoder, VectorEncoder
     from crossmodal.fusion import LateFusion
+    from crossmodal.generation import CaptionGenerator, ConditionalVAE, previous_tokens
     from crossmodal.models import (CrossModalMapper, DualEncoder, FusionNetwork,
                                    MultimodalAutoencoder, reasoning)
 
@@ -52,6 +53,11 @@ SCRIPT = textwrap.dedent("""
                                       "caption": TokenEncoder(20, 8)(caption)})
         out = VectorDecoder(3, output_activation="softmax")(z)
         return keras.Model({"image": image, "caption": caption}, out)
+
+    def generator():
+        inputs = {"code": keras.Input((12,), name="code"),
+                  "previous": keras.Input((None,), dtype="int32", name="previous")}
+        return keras.Model(inputs, CaptionGenerator(20, units=16, embedding_dim=8)(inputs))
 
     def head():
         return VectorDecoder(3, output_activation="softmax")
@@ -83,6 +89,13 @@ SCRIPT = textwrap.dedent("""
             lambda: FusionNetwork({"image": ImageEncoder(8), "vector": VectorEncoder(8)},
                                   LateFusion(head(), rule="product")),
             {"image": images, "vector": vectors}, {"label": labels}, {"loss": xe}),
+        "caption generator": (
+            generator, {"code": vectors, "previous": previous_tokens(tokens)}, tokens,
+            {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}),
+        "conditional vae": (
+            lambda: ConditionalVAE({"image": ImageEncoder(8), "caption": TokenEncoder(20, 8)},
+                                   ImageDecoder((16, 16, 3)), latent_dim=4, seed=0),
+            both, {"image": images}, {"loss": {"image": "mse"}}),
         "question only": (
             lambda: reasoning.question_only(VectorEncoder(8), len(cm.datasets.ANSWERS),
                                             hidden=(16,)),
@@ -112,7 +125,7 @@ SCRIPT = textwrap.dedent("""
             np.testing.assert_allclose(b, a, atol=1e-5, err_msg=name)
         print("ok", name, flush=True)
 """)
-FAMILIES = 10
+FAMILIES = 12
 
 
 @pytest.mark.parametrize("backend, package", [("jax", "jax"), ("torch", "torch")])

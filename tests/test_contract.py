@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from crossmodal import decoders, dropout, encoders, fusion, multimodal
+from crossmodal import decoders, dropout, encoders, fusion, generation, multimodal
 from crossmodal.models import (
     CrossModalMapper,
     DualEncoder,
@@ -58,6 +58,11 @@ LAYERS = {
     "VectorDecoder": (lambda: decoders.VectorDecoder(3, hidden=(4,)), VECTORS["a"], True),
     "ImageDecoder": (lambda: decoders.ImageDecoder((8, 8, 3), filters=(2,)), VECTORS["a"], True),
     "TokenDecoder": (lambda: decoders.TokenDecoder(20, 6, hidden=(4,)), VECTORS["a"], True),
+    "CaptionGenerator": (
+        lambda: generation.CaptionGenerator(20, units=4, embedding_dim=3),
+        {"code": VECTORS["a"], "previous": TOKENS},
+        True,
+    ),
     "ConcatFusion": (fusion.ConcatFusion, VECTORS, False),
     "MeanFusion": (fusion.MeanFusion, {"a": VECTORS["a"], "b": VECTORS["a"]}, False),
     "GatedFusion": (lambda: fusion.GatedFusion(4), VECTORS, False),
@@ -121,6 +126,14 @@ MODELS = {
         ),
         {"caption": TOKENS},
     ),
+    "ConditionalVAE": (
+        lambda: generation.ConditionalVAE(
+            {"image": encoders.ImageEncoder(4, filters=(2,)), "caption": encoders.VectorEncoder(3)},
+            decoders.ImageDecoder((32, 32, 3), filters=(2,)),
+            latent_dim=2,
+        ),
+        {"image": IMAGES, "caption": VECTORS["a"]},
+    ),
     "DualEncoder": (
         lambda: DualEncoder(
             {
@@ -163,6 +176,7 @@ def test_every_registered_class_is_under_contract():
         set(LAYERS)
         | {"FiLM", "ModalityDropout", "ClipValue"}
         | {"FusionNetwork", "MultimodalAutoencoder", "CrossModalMapper", "DualEncoder"}
+        | {"ConditionalVAE"}
     )
     assert registered <= covered, sorted(registered - covered)
 

@@ -16,6 +16,7 @@ from crossmodal.datasets.shapes import (
     answer_ids,
     ask_questions,
     make_scenes,
+    parse_caption,
     question_code,
     speak,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "load_cifar10",
     "load_imdb",
     "make_scenes",
+    "parse_caption",
     "question_code",
     "pair_unrelated",
     "speak",

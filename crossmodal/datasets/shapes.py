@@ -24,6 +24,8 @@ existing scenes for the chapter "Cross-modal reasoning".
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 SHAPES = ("circle", "square", "triangle")
@@ -318,6 +320,64 @@ def _caption_words(rng, scene, shapes, colours, sizes):
             objects += JOINERS[joiner[i, j]] + part
         captions.append(SCENE_TEMPLATES[scene_template[i]].format(objects=objects).split())
     return captions
+
+
+def parse_caption(caption, shapes=SHAPES, colours=tuple(COLOURS), sizes=SIZES):
+    """Read a caption back: its objects, or ``None`` if the caption grammar cannot make it.
+
+    The grammar is the one ``make_scenes`` writes: a scene template around
+    objects joined by ``JOINERS``, each object in one of ``OBJECT_TEMPLATES``
+    with any synonym of its size and shape. The chapter "Generating one
+    modality from another" scores generated captions with it.
+
+    Args:
+        caption: a sentence (extra spaces are ignored).
+        shapes, colours, sizes: the names ``make_scenes`` was given.
+
+    Returns:
+        A tuple of ``(size, colour, shape)`` index triples, one per object in
+        the caption's order (indices into ``sizes``, ``colours`` and
+        ``shapes``), or ``None``.
+    """
+    text = " ".join(str(caption).split())
+    body = _objects_text(text)
+    if body is None:
+        return None
+    objects = []
+    for part in _JOINER_PATTERN.split(body):
+        found = _object_words(part)
+        if found is None:
+            return None
+        size, colour, shape = found
+        if colour not in colours:
+            return None
+        objects.append((sizes.index(size), colours.index(colour), shapes.index(shape)))
+    return tuple(objects)
+
+
+_JOINER_PATTERN = re.compile("|".join(re.escape(joiner) for joiner in JOINERS))
+_WORD_PATTERNS = {"s": "(?P<s>\\w+)", "c": "(?P<c>\\w+)", "h": "(?P<h>\\w+)"}
+_OBJECT_PATTERNS = [re.compile(template.format(**_WORD_PATTERNS)) for template in OBJECT_TEMPLATES]
+_SIZE_OF = {word: size for size, words in SIZE_WORDS.items() for word in words}
+_SHAPE_OF = {word: shape for shape, words in SHAPE_WORDS.items() for word in words}
+
+
+def _objects_text(text):
+    """The caption without its scene template, or ``None`` if no template fits."""
+    for template in SCENE_TEMPLATES:
+        prefix = template.replace("{objects}", "")
+        if prefix and text.startswith(prefix):
+            return text[len(prefix) :]
+    return text if text else None
+
+
+def _object_words(text):
+    """``(size, colour, shape)`` names of one object's words, or ``None``."""
+    for pattern in _OBJECT_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match and match["s"] in _SIZE_OF and match["h"] in _SHAPE_OF:
+            return _SIZE_OF[match["s"]], match["c"], _SHAPE_OF[match["h"]]
+    return None
 
 
 def _join(words, rng, dropout):
