@@ -32,7 +32,7 @@ from crossmodal.validation import (
 _INPUTS = ("code", "previous")
 _PREVIOUS = "previous token ids (batch, length)"
 START = END = PADDING
-"""The token read before the first word and the token that ends a caption: padding, ``0``."""
+"""The token read before the first word and the token that ends a caption (padding, ``0``)."""
 
 
 def previous_tokens(tokens):
